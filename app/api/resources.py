@@ -1,0 +1,197 @@
+"""The REST resources of SPEC §4, field names as in SPEC §2."""
+
+from flask import g
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+
+from app.api.base import CrmModelApi
+from app.models import (
+    Activity,
+    Branch,
+    Campaign,
+    Churn,
+    Contact,
+    Customer,
+    Dictionary,
+    Opportunity,
+    Order,
+    Plan,
+    Product,
+    Service,
+    Stock,
+)
+from app.services.customers import apply_owner, check_owner_change
+
+AUDIT = ["id", "created_on", "created_by_id", "changed_on", "changed_by_id"]
+
+
+def _resource(model, name, permission, fields, read_only=(), **attrs):
+    """A ModelRestApi class for `model` exposing `fields` (+ audit columns when reading)."""
+    columns = list(fields)
+    readable = AUDIT + columns + list(read_only)
+    body = {
+        "datamodel": SQLAInterface(model),
+        "resource_name": name,
+        "class_permission_name": permission,
+        "list_columns": readable,
+        "show_columns": readable,
+        "add_columns": columns,
+        "edit_columns": columns + (["version"] if hasattr(model, "version") else []),
+        "order_columns": [c for c in readable if not c.endswith("_id") or c == "id"],
+        "search_columns": [c for c in columns if not c.endswith("_id")],
+        **attrs,
+    }
+    if hasattr(model, "version"):
+        body["list_columns"] = readable + ["version"]
+        body["show_columns"] = readable + ["version"]
+    return type(f"{model.__name__}Api", (CrmModelApi,), body)
+
+
+def _customer_pre_add(self, item):
+    apply_owner(item, g.user)
+
+
+def _customer_pre_update(self, item):
+    check_owner_change(item, g.user)
+
+
+def _opportunity_pre_add(self, item):
+    item.status = "unassigned"
+    item.branch_id = g.user.branch_id
+
+
+def _service_pre_add(self, item):
+    item.status = "new"
+    from app.extensions import db
+
+    customer = db.session.get(Customer, item.customer_id)
+    item.branch_id = customer.branch_id if customer else g.user.branch_id
+
+
+CUSTOMER_FIELDS = [
+    "no",
+    "name",
+    "region",
+    "industry",
+    "level",
+    "satisfaction",
+    "credit",
+    "manager_id",
+    "branch_id",
+    "address",
+    "zip",
+    "phone",
+    "fax",
+    "website",
+    "licence_no",
+    "legal_person",
+    "registered_capital",
+    "turnover",
+    "bank",
+    "bank_account",
+    "local_tax_no",
+    "national_tax_no",
+    "source",
+]
+
+CustomerApi = _resource(
+    Customer,
+    "customer",
+    "Customer",
+    CUSTOMER_FIELDS,
+    read_only=["status"],
+    pre_add=_customer_pre_add,
+    pre_update=_customer_pre_update,
+)
+ContactApi = _resource(
+    Contact,
+    "contact",
+    "Contact",
+    ["customer_id", "name", "gender", "position", "phone", "mobile", "email", "memo", "is_primary"],
+)
+ActivityApi = _resource(
+    Activity,
+    "activity",
+    "Activity",
+    ["customer_id", "date", "type", "place", "title", "description", "user_id"],
+)
+OrderApi = _resource(
+    Order,
+    "order",
+    "Order",
+    ["customer_id", "no", "date", "address", "status"],
+    read_only=["amount"],
+)
+ProductApi = _resource(Product, "product", "Product", ["name", "model", "batch", "unit", "price", "memo"])
+StockApi = _resource(Stock, "stock", "Stock", ["product_id", "warehouse", "location", "quantity", "memo"])
+DictionaryApi = _resource(
+    Dictionary, "dictionary", "Dictionary", ["type", "name", "value", "sort"], read_only=["editable"]
+)
+BranchApi = _resource(Branch, "branch", "Branch", ["name", "code", "parent_id"])
+CampaignApi = _resource(
+    Campaign,
+    "campaign",
+    "Campaign",
+    ["name", "channel", "start", "end", "budget", "cost", "description", "responses"],
+)
+OpportunityApi = _resource(
+    Opportunity,
+    "opportunity",
+    "Opportunity",
+    [
+        "source",
+        "customer_name",
+        "title",
+        "probability",
+        "expected_revenue",
+        "expected_close",
+        "contact",
+        "phone",
+        "description",
+        "campaign_id",
+    ],
+    read_only=["customer_id", "assignee_id", "assigned_on", "status", "closed_on", "lost_reason", "branch_id"],
+    pre_add=_opportunity_pre_add,
+)
+PlanApi = _resource(Plan, "plan", "Opportunity", ["opportunity_id", "date", "todo"], read_only=["result", "done_on"])
+ServiceApi = _resource(
+    Service,
+    "service",
+    "Service",
+    ["type", "title", "customer_id", "request"],
+    read_only=[
+        "status",
+        "assignee_id",
+        "assigned_on",
+        "deal",
+        "dealt_by_id",
+        "dealt_on",
+        "result",
+        "satisfaction",
+        "archived_on",
+        "branch_id",
+    ],
+    pre_add=_service_pre_add,
+)
+ChurnApi = _resource(
+    Churn,
+    "churn",
+    "Churn",
+    [],
+    read_only=["customer_id", "manager_id", "last_order_date", "status", "reason", "lost_on"],
+)
+
+RESOURCES = [
+    CustomerApi,
+    ContactApi,
+    ActivityApi,
+    OrderApi,
+    ProductApi,
+    StockApi,
+    DictionaryApi,
+    BranchApi,
+    CampaignApi,
+    OpportunityApi,
+    PlanApi,
+    ServiceApi,
+    ChurnApi,
+]

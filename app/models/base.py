@@ -1,0 +1,90 @@
+"""Shared columns and helpers for every CRM table."""
+
+import datetime as dt
+
+from flask import g, has_request_context
+from sqlalchemy import Column, DateTime, ForeignKey, Integer
+from sqlalchemy.orm import declared_attr
+
+
+def now():
+    return dt.datetime.now()
+
+
+def current_actor_id():
+    """Id of the user acting now: the web/API user, else the one a CLI command set in g."""
+    try:
+        actor = g.get("crm_actor_id")
+        if actor:
+            return actor
+        if has_request_context():
+            from flask_login import current_user
+
+            if current_user and current_user.is_authenticated:
+                return current_user.id
+            from flask_jwt_extended import current_user as jwt_user
+
+            if jwt_user:
+                return jwt_user.id
+    except Exception:  # outside any app context, or no JWT in this request
+        return None
+    return None
+
+
+class AuditColumns:
+    """id, created/changed on/by: the columns every table carries (SPEC §2)."""
+
+    id = Column(Integer, primary_key=True)
+
+    @declared_attr
+    def created_on(cls):
+        return Column(DateTime, default=now, nullable=False)
+
+    @declared_attr
+    def changed_on(cls):
+        return Column(DateTime, default=now, onupdate=now, nullable=False)
+
+    @declared_attr
+    def created_by_id(cls):
+        return Column(Integer, ForeignKey("ab_user.id"), default=current_actor_id, index=True)
+
+    @declared_attr
+    def changed_by_id(cls):
+        return Column(Integer, ForeignKey("ab_user.id"), default=current_actor_id, onupdate=current_actor_id)
+
+
+class Versioned:
+    """Optimistic locking: UPDATE … WHERE version = :seen, StaleDataError when it moved."""
+
+    version = Column(Integer, nullable=False, default=1)
+
+    @declared_attr
+    def __mapper_args__(cls):
+        return {"version_id_col": cls.version}
+
+
+class DomainError(Exception):
+    """A rule of the CRM said no. `status` maps it to HTTP; `message` is translatable."""
+
+    status = 400
+
+    def __init__(self, message, field=None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+class BadInput(DomainError):
+    status = 400
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    status = 409

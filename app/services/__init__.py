@@ -1,0 +1,1 @@
+"""Operations that span several records; each validates, then runs in one transaction."""

@@ -1,0 +1,108 @@
+"""工作台: the home page after login — what needs me today. Executives land on the cockpit."""
+
+import datetime as dt
+
+from flask import g, redirect, request, url_for
+from flask_appbuilder import IndexView, expose
+from sqlalchemy import func, or_, select
+
+from app.extensions import db
+from app.models import Churn, Customer, Opportunity, Plan, Service
+from app.models.churn import OPEN_CHURN_STATUSES
+from app.security import scope_clause
+
+LIMIT = 20  # rows per box; the count says how many there are in all
+
+
+def _rows_and_count(stmt, model):
+    rows = db.session.execute(stmt.limit(LIMIT)).all()
+    count = db.session.execute(stmt.with_only_columns(func.count(model.id)).order_by(None)).scalar()
+    return rows, count
+
+
+def workbench(user, today=None):
+    """The workbench boxes for `user`: {box: (rows, total count)}."""
+    today = today or dt.date.today()
+    plans = (
+        select(Plan.id, Plan.date, Plan.todo, Opportunity.id.label("opportunity_id"), Opportunity.title)
+        .join(Opportunity, Opportunity.id == Plan.opportunity_id)
+        .where(
+            Opportunity.assignee_id == user.id,
+            Opportunity.status == "assigned",
+            Plan.result.is_(None),
+            Plan.done_on.is_(None),
+            Plan.date <= today,
+            scope_clause(Plan, user),
+        )
+        .order_by(Plan.date, Plan.id)
+    )
+    tickets = (
+        select(Service.id, Service.title, Service.type, Service.status, Service.created_on, Customer.name)
+        .join(Customer, Customer.id == Service.customer_id)
+        .where(
+            or_(Service.assignee_id == user.id, Service.created_by_id == user.id),
+            Service.status != "archived",
+            scope_clause(Service, user),
+        )
+        .order_by(Service.created_on, Service.id)
+    )
+    churn = (
+        select(Churn.id, Churn.status, Churn.last_order_date, Customer.name)
+        .join(Customer, Customer.id == Churn.customer_id)
+        .where(
+            Churn.status.in_(OPEN_CHURN_STATUSES),
+            or_(Churn.manager_id == user.id, Customer.manager_id == user.id),
+            scope_clause(Churn, user),
+        )
+        .order_by(Churn.last_order_date, Churn.id)
+    )
+    plan_rows, plan_count = _rows_and_count(plans, Plan)
+    boxes = {
+        "plans_today": [r for r in plan_rows if r.date == today],
+        "plans_overdue": [r for r in plan_rows if r.date < today],
+        "plan_count": plan_count,
+        "tickets": _rows_and_count(tickets, Service),
+        "churn": _rows_and_count(churn, Churn),
+    }
+    if is_director(user):
+        unassigned = (
+            select(Opportunity.id, Opportunity.title, Opportunity.customer_name, Opportunity.created_on)
+            .where(Opportunity.status == "unassigned", scope_clause(Opportunity, user))
+            .order_by(Opportunity.created_on, Opportunity.id)
+        )
+        new_tickets = (
+            select(Service.id, Service.title, Service.type, Service.created_on, Customer.name)
+            .join(Customer, Customer.id == Service.customer_id)
+            .where(Service.status == "new", scope_clause(Service, user))
+            .order_by(Service.created_on, Service.id)
+        )
+        boxes["unassigned_opportunities"] = _rows_and_count(unassigned, Opportunity)
+        boxes["new_tickets"] = _rows_and_count(new_tickets, Service)
+    return boxes
+
+
+def is_director(user):
+    """Who assigns: the SalesDirector role, or whoever holds the assign right."""
+    from flask import current_app
+
+    sm = current_app.appbuilder.sm
+    if any(role.name == "SalesDirector" for role in user.roles):
+        return True
+    return sm.has_access("can_assign", "Opportunity") or sm.has_access("can_assign", "Service")
+
+
+class CrmIndexView(IndexView):
+    index_template = "crm/index.html"
+
+    @expose("/")
+    def index(self):
+        user = g.get("user")
+        if user is None or not user.is_authenticated:
+            return redirect(url_for(f"{self.appbuilder.sm.auth_view.endpoint}.login"))
+        sm = self.appbuilder.sm
+        executive = any(role.name == "Executive" for role in user.roles)
+        if executive and not request.args.get("workbench") and sm.has_access("can_list", "Report"):
+            return redirect(url_for("ReportsView.cockpit"))
+        return self.render_template(
+            self.index_template, appbuilder=self.appbuilder, boxes=workbench(user), today=dt.date.today()
+        )
