@@ -9,33 +9,44 @@ WRITE = READ + ("can_add", "can_edit", "can_delete")
 
 ROLE_NAMES = ("Admin", "SalesDirector", "AccountManager", "ServiceAgent", "Executive")
 
-# view-menu → permissions; workflow issues add their rights (can_assign, …) here.
+# Workflow rights (SPEC §2), by view-menu. A view or API declares them through
+# method_permission_name, e.g. {"assign": "assign"} → can_assign on "Opportunity".
+OPP_ASSIGN = ("can_assign",)
+OPP_WORK = ("can_plan", "can_execute", "can_win", "can_fail", "can_board")
+SERVICE_ASSIGN = ("can_assign",)
+SERVICE_WORK = ("can_handle", "can_feedback")
+CHURN_WORK = ("can_defer", "can_confirm")
+CHURN_SCAN = ("can_scan",)
+SHEETS = ("can_export",)
+SHEETS_IO = ("can_export", "can_import")
+
+# view-menu → permissions
 DEFAULT_RIGHTS = {
     "SalesDirector": {
-        "Customer": WRITE + (SCOPE_ALL,),
-        "Contact": WRITE,
-        "Activity": WRITE,
-        "Order": WRITE,
-        "Churn": READ,
-        "Opportunity": WRITE + (SCOPE_ALL,),
-        "Campaign": WRITE,
+        "Customer": WRITE + SHEETS_IO + (SCOPE_ALL,),
+        "Contact": WRITE + SHEETS_IO,
+        "Activity": WRITE + SHEETS,
+        "Order": WRITE + SHEETS_IO,
+        "Churn": READ + CHURN_WORK + CHURN_SCAN + SHEETS,
+        "Opportunity": WRITE + OPP_ASSIGN + ("can_fail", "can_board") + SHEETS + (SCOPE_ALL,),
+        "Campaign": WRITE + SHEETS,
         "Report": ("can_list",),  # reports and cockpit (issue 6)
-        "Service": WRITE + (SCOPE_ALL,),
-        "Product": READ,
-        "Stock": READ,
+        "Service": WRITE + SERVICE_ASSIGN + SERVICE_WORK + SHEETS + (SCOPE_ALL,),
+        "Product": READ + SHEETS,
+        "Stock": READ + SHEETS,
         "Dictionary": READ,
         "Branch": READ,
     },
     "AccountManager": {
-        "Customer": WRITE,
-        "Contact": WRITE,
-        "Activity": WRITE,
-        "Order": WRITE,
-        "Churn": READ,
-        "Opportunity": WRITE,
+        "Customer": WRITE + SHEETS_IO,
+        "Contact": WRITE + SHEETS_IO,
+        "Activity": WRITE + SHEETS,
+        "Order": WRITE + SHEETS_IO,
+        "Churn": READ + CHURN_WORK + SHEETS,
+        "Opportunity": WRITE + OPP_WORK + SHEETS,
         "Campaign": READ,
         "Report": ("can_list",),
-        "Service": READ + ("can_add",),
+        "Service": READ + ("can_add",) + SERVICE_WORK + SHEETS,
         "Product": READ,
         "Stock": READ,
         "Dictionary": READ,
@@ -44,21 +55,21 @@ DEFAULT_RIGHTS = {
     "ServiceAgent": {
         "Customer": READ + (SCOPE_ALL,),
         "Contact": READ,
-        "Service": READ + ("can_add",),
+        "Service": READ + ("can_add",) + SERVICE_WORK + SHEETS,
         "Product": READ,
         "Stock": READ,
         "Dictionary": READ,
     },
     "Executive": {
-        "Customer": READ + (SCOPE_ALL,),
+        "Customer": READ + SHEETS + (SCOPE_ALL,),
         "Contact": READ,
         "Activity": READ,
-        "Order": READ,
+        "Order": READ + SHEETS,
         "Churn": READ,
-        "Opportunity": READ + (SCOPE_ALL,),
+        "Opportunity": READ + ("can_board",) + SHEETS + (SCOPE_ALL,),
         "Campaign": READ,
         "Report": ("can_list",),
-        "Service": READ + (SCOPE_ALL,),
+        "Service": READ + SHEETS + (SCOPE_ALL,),
         "Product": READ,
         "Stock": READ,
         "Dictionary": READ,

@@ -1,0 +1,3 @@
+"""Workflow endpoints for churn (filled in by its issue)."""
+
+APIS = []

@@ -1,0 +1,3 @@
+"""Workflow endpoints for sales (filled in by its issue)."""
+
+APIS = []

@@ -1,0 +1,3 @@
+"""Workflow endpoints for service (filled in by its issue)."""
+
+APIS = []

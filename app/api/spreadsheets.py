@@ -1,0 +1,3 @@
+"""Workflow endpoints for spreadsheets (filled in by its issue)."""
+
+APIS = []
