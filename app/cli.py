@@ -35,8 +35,20 @@ def demo_command(customers, seed):
 
     result = make_demo(customers=customers, seed=seed)
     for username, role, password in result["users"]:
-        click.echo(f"演示用户 / demo user: {username:<12} {role:<15} {password}")
-    click.echo(f"客户 / customers: {result['customers']}")
+        shown = password or "已存在，密码未变 / exists, password unchanged"
+        click.echo(f"演示用户 / demo user: {username:<13} {role:<15} {shown}")
+    click.echo(f"新增客户 / customers added: {result['customers']}, 共 / total: {result['total_customers']}")
+
+
+@crm.command("churn-scan")
+@click.option("--months", type=int, default=None, help="threshold in months (default: CRM_CHURN_MONTHS)")
+def churn_scan_command(months):
+    """Create churn warnings for customers without an order for CRM_CHURN_MONTHS months."""
+    from app.extensions import db
+    from app.services.churn import churn_cutoff, scan
+
+    created = scan(db.session, months=months)
+    click.echo(f"流失预警扫描完成 / churn scan done (cutoff {churn_cutoff(months=months)}): {created}")
 
 
 def init_app(app):

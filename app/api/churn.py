@@ -1,3 +1,123 @@
-"""Workflow endpoints for churn (filled in by its issue)."""
+"""Churn workflow endpoints (SPEC §4): POST churn/scan, churn/<id>/defer {measure},
+churn/<id>/confirm {reason}. Thin: scope, then the model's step or the scan service."""
 
-APIS = []
+from flask import request
+from flask_appbuilder.api import BaseApi, expose
+from flask_appbuilder.security.decorators import protect
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.extensions import db
+from app.models import Churn, DomainError
+from app.security import current_user_obj, scope_clause
+from app.services import churn as churn_service
+
+
+def churn_json(churn):
+    return {
+        "id": churn.id,
+        "customer_id": churn.customer_id,
+        "manager_id": churn.manager_id,
+        "last_order_date": churn.last_order_date.isoformat() if churn.last_order_date else None,
+        "status": churn.status,
+        "reason": churn.reason,
+        "lost_on": churn.lost_on.isoformat() if churn.lost_on else None,
+        "version": churn.version,
+        "measures": [
+            {"date": m.date.isoformat(timespec="seconds"), "measure": m.measure, "user_id": m.user_id}
+            for m in churn.measures
+        ],
+    }
+
+
+class ChurnWorkflowApi(BaseApi):
+    resource_name = "churn"
+    class_permission_name = "Churn"
+    allow_browser_login = False
+
+    def _scoped(self, pk):
+        return db.session.execute(
+            select(Churn)
+            .options(joinedload(Churn.customer), selectinload(Churn.measures))
+            .where(Churn.id == pk, scope_clause(Churn, current_user_obj()))
+        ).scalar_one_or_none()
+
+    def _step(self, pk, run):
+        churn = self._scoped(pk)
+        if churn is None:
+            return self.response_404()
+        try:
+            run(churn)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            body = {"message": str(exc.message)}
+            if exc.field:
+                body["field"] = exc.field
+            return self.response(exc.status, **body)
+        return self.response(200, result=churn_json(self._scoped(pk)))
+
+    @staticmethod
+    def _body():
+        return request.get_json(silent=True) or {}
+
+    @expose("/scan", methods=["POST"])
+    @protect()
+    def scan(self):
+        """Run the churn scan now.
+        ---
+        post:
+          responses:
+            200:
+              description: '`created`: how many warnings the scan created'
+        """
+        return self.response(200, created=churn_service.scan(db.session))
+
+    @expose("/<int:pk>/defer", methods=["POST"])
+    @protect()
+    def defer(self, pk):
+        """暂缓流失: append a measure.
+        ---
+        post:
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    measure: {type: string}
+          responses:
+            200: {description: the updated churn record}
+            400: {description: no measure}
+            403: {description: not the customer's account manager}
+            404: {description: missing or out of scope}
+            409: {description: the record is closed}
+        """
+        measure = self._body().get("measure")
+        return self._step(pk, lambda churn: churn.defer(measure, by=current_user_obj()))
+
+    @expose("/<int:pk>/confirm", methods=["POST"])
+    @protect()
+    def confirm(self, pk):
+        """确认流失 with a reason from the churn_reason dictionary.
+        ---
+        post:
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    reason: {type: string}
+          responses:
+            200: {description: the updated churn record}
+            400: {description: no or unknown reason}
+            403: {description: neither the account manager nor a director}
+            404: {description: missing or out of scope}
+            409: {description: the record is closed}
+        """
+        reason = self._body().get("reason")
+        return self._step(pk, lambda churn: churn.confirm(reason, by=current_user_obj()))
+
+
+APIS = [ChurnWorkflowApi]

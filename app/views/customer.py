@@ -1,12 +1,23 @@
-"""客户管理: customers, contacts, activities."""
+"""客户管理: customers (with the 360° page, duplicate warning, bulk transfer), contacts,
+activities."""
 
-from flask import g
+import datetime as dt
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from wtforms.validators import NumberRange
+from sqlalchemy import select
+from wtforms import BooleanField
+from wtforms.validators import NumberRange, ValidationError
 
-from app.models import Activity, Contact, Customer
-from app.services.customers import apply_owner, check_owner_change
+from app.extensions import db
+from app.models import Activity, Contact, Customer, dict_items, dict_label
+from app.security import current_user_obj, scope_clause
+from app.services import customers as svc
 from app.views.base import CrmModelView
 from app.views.order import OrderView
 
@@ -15,9 +26,14 @@ def stars(value):
     return "★" * int(value or 0) + "☆" * (5 - int(value or 0))
 
 
+def _back_to_360(customer_id, tab):
+    return redirect(url_for("CustomerView.show", pk=customer_id, tab=tab, _anchor="customer-tabs"))
+
+
 class ContactView(CrmModelView):
     datamodel = SQLAInterface(Contact)
     class_permission_name = "Contact"
+    method_permission_name = {"add_for_customer": "add"}
     list_title = show_title = add_title = edit_title = _l("Contacts")
     label_columns = {
         "name": _l("Contact name"),
@@ -31,10 +47,19 @@ class ContactView(CrmModelView):
     columns = ["customer", "name", "gender", "position", "phone", "mobile", "email", "is_primary", "memo"]
     search_columns = ["name", "position", "phone", "mobile", "email", "is_primary"]
 
+    @expose("/add-for/<int:customer_id>", methods=["POST"])
+    @has_access
+    def add_for_customer(self, customer_id):
+        """The small form on the customer's 360° page."""
+        svc.add_contact(customer_id, request.form, current_user_obj())
+        flash(gettext("Contact added"), "success")
+        return _back_to_360(customer_id, "contacts")
+
 
 class ActivityView(CrmModelView):
     datamodel = SQLAInterface(Activity)
     class_permission_name = "Activity"
+    method_permission_name = {"add_for_customer": "add"}
     list_title = show_title = add_title = edit_title = _l("Activities")
     label_columns = {"place": _l("Place"), "user": _l("Recorded by")}
     dict_types = {"type": "activity_type"}
@@ -45,6 +70,65 @@ class ActivityView(CrmModelView):
 
     def pre_add(self, item):
         item.user_id = g.user.id
+
+    @expose("/add-for/<int:customer_id>", methods=["POST"])
+    @has_access
+    def add_for_customer(self, customer_id):
+        """The small form on the customer's 360° page."""
+        svc.add_activity(customer_id, request.form, current_user_obj())
+        flash(gettext("Activity added"), "success")
+        return _back_to_360(customer_id, "activities")
+
+
+def _warn_duplicates(form, field):
+    """Add form: a customer whose normalised name or phone is already known is saved only
+    when the user ticks "save anyway"; the template lists the matches with links."""
+    if form.confirm_duplicate.data:
+        return
+    duplicates = svc.find_duplicates(field.data, form.phone.data)
+    if not duplicates:
+        return
+    visible = set(
+        db.session.execute(
+            select(Customer.id).where(Customer.id.in_([d.id for d in duplicates]), scope_clause(Customer))
+        ).scalars()
+    )
+    g.crm_duplicates = [(d, d.id in visible) for d in duplicates]
+    raise ValidationError(_l("A customer with a similar name or the same phone already exists (listed above)."))
+
+
+# the 360° page's tabs: tab → (label, view-menu whose can_list shows it)
+TABS = {
+    "contacts": (_l("Contacts"), "Contact"),
+    "activities": (_l("Activities"), "Activity"),
+    "orders": (_l("Orders"), "Order"),
+    "opportunities": (_l("Sales opportunities"), "Opportunity"),
+    "services": (_l("Service tickets"), "Service"),
+    "churns": (_l("Churn history"), "Churn"),
+    "audit": (_l("Audit timeline"), "Customer"),
+}
+
+
+# audit timeline: table and step names as users read them
+AUDIT_TABLES = {
+    "customer": _l("Customer"),
+    "contact": _l("Contact"),
+    "activity": _l("Activity"),
+    "sales_order": _l("Order"),
+    "churn": _l("Customer churn"),
+    "opportunity": _l("Sales opportunity"),
+    "service": _l("Service ticket"),
+}
+AUDIT_ACTIONS = {
+    "create": _l("Created"),
+    "update": _l("Changed"),
+    "delete": _l("Deleted"),
+    "transfer": _l("Transferred"),
+    "scan": _l("Churn warning"),
+    "defer": _l("Churn deferred"),
+    "confirm": _l("Churn confirmed"),
+    "recover": _l("Recovered"),
+}
 
 
 class CustomerView(CrmModelView):
@@ -68,6 +152,7 @@ class CustomerView(CrmModelView):
         "local_tax_no": _l("Local tax no."),
         "national_tax_no": _l("National tax no."),
         "status_label": _l("Status"),
+        "confirm_duplicate": _l("Save anyway"),
     }
     list_columns = ["no", "name", "region", "level", "credit", "satisfaction", "manager", "branch", "status_label"]
     columns = [
@@ -94,6 +179,14 @@ class CustomerView(CrmModelView):
         "local_tax_no",
         "national_tax_no",
     ]
+    add_columns = columns + ["confirm_duplicate"]
+    add_form_extra_fields = {
+        "confirm_duplicate": BooleanField(
+            _l("Save anyway"),
+            description=_l("Tick to create this customer although a similar one exists"),
+            default=False,
+        )
+    }
     show_columns = ["no", "status_label"] + columns
     search_columns = [
         "no",
@@ -111,13 +204,85 @@ class CustomerView(CrmModelView):
     formatters_columns = {"satisfaction": stars, "credit": stars}
     validators_columns = {"satisfaction": [NumberRange(1, 5)], "credit": [NumberRange(1, 5)]}
     related_views = [ContactView, ActivityView, OrderView]
-    show_template = "appbuilder/general/model/show_cascade.html"
+    add_template = "customer/add.html"
+    list_template = "customer/list.html"
     edit_template = "appbuilder/general/model/edit_cascade.html"
     base_order = ("id", "desc")
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.add_form = type("CustomerAddForm", (self.add_form,), {"validate_name": _warn_duplicates})
+
     def pre_add(self, item):
-        apply_owner(item, g.user)
+        svc.apply_owner(item, g.user)
 
     def pre_update(self, item):
         super().pre_update(item)
-        check_owner_change(item, g.user)
+        svc.check_owner_change(item, g.user)
+
+    # -- the 360° page -----------------------------------------------------
+
+    @expose("/show/<pk>")
+    @has_access
+    def show(self, pk):
+        if not str(pk).isdigit():
+            abort(404)
+        user = current_user_obj()
+        sm = self.appbuilder.sm
+        tabs = [tab for tab, (_, menu) in TABS.items() if sm.has_access("can_list", menu)]
+        data = svc.customer_360(int(pk), user, tabs)
+        active = request.args.get("tab")
+        return self.render_template(
+            "customer/show.html",
+            title=self.show_title,
+            c=data.customer,
+            data=data,
+            tabs=[(tab, TABS[tab][0]) for tab in tabs],
+            active=active if active in tabs else (tabs[0] if tabs else None),
+            stars=stars,
+            dict_label=dict_label,
+            audit_changes=svc.audit_changes,
+            table_labels=AUDIT_TABLES,
+            action_labels=AUDIT_ACTIONS,
+            can_edit=sm.has_access("can_edit", "Customer"),
+            can_add_contact=sm.has_access("can_add", "Contact"),
+            can_add_activity=sm.has_access("can_add", "Activity"),
+            activity_types=dict_items("activity_type", db.session),
+            today=dt.date.today().isoformat(),
+        )
+
+    # -- bulk transfer (admins) --------------------------------------------
+
+    @action("transfer", _l("Transfer to another manager"), None, "fa-exchange", single=False)
+    def transfer_action(self, items):
+        return redirect(url_for(".transfer", ids=",".join(str(item.id) for item in items)))
+
+    @expose("/transfer", methods=["GET", "POST"])
+    @has_access
+    def transfer(self):
+        ids = [int(i) for i in (request.values.get("ids") or "").split(",") if i.isdigit()]
+        if request.method == "POST":
+            moved = svc.transfer_customers(
+                request.form.get("to_manager_id", type=int),
+                from_manager_id=request.form.get("from_manager_id", type=int),
+                customer_ids=ids,
+                by=current_user_obj(),
+            )
+            flash(gettext("%(count)s customer(s) transferred", count=moved), "success")
+            return redirect(url_for(".list"))
+        chosen = (
+            db.session.execute(
+                select(Customer).where(Customer.id.in_(ids), scope_clause(Customer)).order_by(Customer.id)
+            )
+            .scalars()
+            .all()
+            if ids
+            else []
+        )
+        return self.render_template(
+            "customer/transfer.html",
+            title=_l("Transfer customers"),
+            customers=chosen,
+            ids=[c.id for c in chosen],
+            user_lookup=url_for("LookupView.lookup", kind="user"),
+        )
