@@ -21,6 +21,7 @@ translations: venv
 run: translations
 	$(BIN)/flask crm init
 	@if [ ! -f instance/.demo-loaded ]; then $(BIN)/flask crm demo && touch instance/.demo-loaded; fi
+	@echo "打开 / open http://127.0.0.1:5000 — 管理员 admin, 密码见上方 crm init 的输出 / password printed above by crm init on the first run"
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: translations

@@ -65,6 +65,9 @@ RATELIMIT_ENABLED = True
 RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
 AUTH_RATE_LIMITED = True
 AUTH_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "5 per minute")
+# Proxies in front (nginx = 1): client address and scheme come from their X-Forwarded-* headers,
+# so the login limit counts per client, not per proxy. 0 = served directly.
+PROXY_COUNT = int(_env("PROXY_COUNT", "0"))
 PROPAGATE_EXCEPTIONS = False
 JWT_ACCESS_TOKEN_EXPIRES = 3600 * 8
 

@@ -20,6 +20,12 @@ def is_api_request():
 
 
 def init_app(app):
+    proxies = app.config.get("PROXY_COUNT", 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
     @app.context_processor
     def _csp_context():
         return {"csp_nonce": _nonce}
