@@ -9,12 +9,13 @@ catalog gets msgstr = msgid. Compile with `make translations` afterwards.
 """
 
 import fcntl
-import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
 HERE = Path(__file__).resolve().parent
@@ -29,7 +30,7 @@ def locked():
         yield
 
 
-def _read(lang):
+def read_catalog(lang):
     path = CATALOGS[lang]
     if not path.exists():
         return Catalog(locale=lang)
@@ -46,7 +47,7 @@ def _write(lang, catalog):
 
 def add(pairs):
     with locked():
-        zh, en = _read("zh"), _read("en")
+        zh, en = read_catalog("zh"), read_catalog("en")
         for msgid, text in pairs:
             for cat, string in ((zh, text), (en, msgid)):
                 if cat.get(msgid) is None:
@@ -57,42 +58,48 @@ def add(pairs):
         _write("en", en)
 
 
+# `_l` is our alias of lazy_gettext; FAB also uses lazy_formatter_gettext (user/role help texts);
+# N_ (in DEFAULT_KEYWORDS) marks labels kept in maps and translated where shown (status names).
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_formatter_gettext": None}
+FAB_METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+# FAB code a user never meets: the CLI and the project/addon skeletons it generates.
+FAB_SKIP = ("cli.py", "babel/", "app_templates/")
+
+
 def _fab_dir():
     import flask_appbuilder
 
     return Path(flask_appbuilder.__file__).resolve().parent
 
 
+def collect(catalog, dirname, method_map, keep=lambda path: True):
+    for path, lineno, message, comments, context in extract_from_dir(
+        str(dirname), method_map, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",)
+    ):
+        if keep(path):
+            catalog.add(message, locations=[(path, lineno)], auto_comments=comments, context=context)
+
+
+def extract():
+    """The template catalog: our strings (babel.cfg) and FAB's user-facing ones. FAB's strings are
+    part of our catalog because FAB's own zh catalog is incomplete."""
+    template = Catalog(project="crm", fuzzy=False)
+    with open(ROOT / "babel.cfg") as fh:
+        method_map, _options = parse_mapping_cfg(fh, str(ROOT / "babel.cfg"))
+    collect(template, ROOT, method_map)
+    collect(template, _fab_dir(), FAB_METHODS, keep=lambda path: not path.startswith(FAB_SKIP))
+    return template
+
+
 def update():
-    """Extract our strings and FAB's into messages.pot; merge into both catalogs.
-    FAB's strings are part of our catalog because FAB's own zh catalog is incomplete."""
-    pot = HERE / "messages.pot"
-    fab_cfg = HERE / ".fab-babel.cfg"
-    fab_cfg.write_text("[python: **.py]\n[jinja2: **/templates/**.html]\n")
-    fab_pot = HERE / ".fab.pot"
-    subprocess.run(
-        ["pybabel", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
-         "-o", str(pot), "."], cwd=ROOT, check=True, capture_output=True,
-    )  # fmt: skip
-    subprocess.run(
-        ["pybabel", "extract", "-F", str(fab_cfg), "-k", "_l", "-k", "lazy_gettext", "-o", str(fab_pot),
-         str(_fab_dir())], cwd=ROOT, check=True, capture_output=True,
-    )  # fmt: skip
-    with open(pot, "rb") as fh:
-        ours = read_po(fh)
-    with open(fab_pot, "rb") as fh:
-        fab = read_po(fh)
-    for message in fab:
-        if message.id and message.id not in ours and _fab_user_facing(message):
-            ours.add(message.id, locations=[], flags=message.flags, context=message.context)
-    with open(pot, "wb") as fh:
-        write_po(fh, ours, width=120, sort_output=True, omit_header=False, no_location=True)
-    fab_cfg.unlink()
-    fab_pot.unlink()
+    """Extract into messages.pot and merge into both catalogs (msgids gone from the code are dropped)."""
+    template = extract()
+    with open(HERE / "messages.pot", "wb") as fh:
+        write_po(fh, template, width=120, sort_output=True, no_location=True)
     with locked():
         for lang in CATALOGS:
-            catalog = _read(lang)
-            catalog.update(ours, no_fuzzy_matching=True)
+            catalog = read_catalog(lang)
+            catalog.update(template, no_fuzzy_matching=True)
             if lang == "en":
                 for message in catalog:
                     if message.id and not message.string:
@@ -100,14 +107,8 @@ def update():
             _write(lang, catalog)
 
 
-def _fab_user_facing(message):
-    """FAB strings a user can meet: skip the CLI and the addon/app skeleton generators."""
-    skip = ("/cli.py", "/babel/", "/app_templates/", "/templates/appbuilder/general/widgets/__init__")
-    return not all(any(s in path for s in skip) for path, _ in message.locations) or not message.locations
-
-
 def missing():
-    zh = _read("zh")
+    zh = read_catalog("zh")
     return [m.id for m in zh if m.id and (not m.string or "fuzzy" in m.flags)]
 
 
