@@ -241,6 +241,13 @@ class CrmSecurityManager(SecurityManager):
 
         self.userdbmodelview = CrmUserView
         super().register_views()
+        # FAB limits the UI login only; /api/v1/security/login gets the same limit
+        if self.is_auth_limited:
+            from flask_appbuilder.security.api import SecurityApi
+
+            for view in self.appbuilder.baseviews:
+                if isinstance(view, SecurityApi):
+                    self.limiter.limit(self.auth_rate_limit, methods=["POST"])(view.blueprint)
 
     def reset_password(self, userid, password):
         """An admin's reset is a one-time password; the user's own change clears the flag."""

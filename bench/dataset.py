@@ -92,7 +92,8 @@ class Sql:
         return f"(CASE ({expr}) % {len(values)} {cases} END)"
 
     def char(self, expr):
-        return f"substr('{CHARS}', 1 + ({expr}) % {len(CHARS)}, 1)"
+        start = f"1 + ({expr}) % {len(CHARS)}"
+        return f"substr('{CHARS}', CAST({start} AS INTEGER), 1)"
 
     def now(self):
         return "now()" if self.pg else "datetime('now')"
@@ -234,6 +235,39 @@ def build(engine, scale, log=print):
         FROM {q.series(counts["services"])} JOIN customer c ON c.no = 'KB' || (100000000 + 1 + (g * 13) % {n})""",
     )
 
+    # churn records for 5% of customers (a third still warnings), their status on the customer
+    step(
+        "churn",
+        f"""
+        INSERT INTO churn (customer_id, manager_id, status, reason, lost_on, created_on, changed_on, version)
+        SELECT c.id, c.manager_id, CASE WHEN c.id % 3 = 0 THEN 'warning' ELSE 'lost' END,
+               {q.pick(["price", "quality", "service", "competitor"], "c.id")},
+               {q.date_days_ago("c.id % 700")}, {q.now()}, {q.now()}, 1
+        FROM customer c WHERE c.id % 20 = 0 AND c.no LIKE 'KB%'""",
+    )
+    step(
+        "customer churn status",
+        "UPDATE customer SET status = (SELECT ch.status FROM churn ch WHERE ch.customer_id = customer.id) "
+        "WHERE id IN (SELECT customer_id FROM churn)",
+    )
+    step(
+        "campaigns",
+        f"""
+        INSERT INTO campaign (name, channel, start_date, budget, cost, responses, created_on, changed_on, version)
+        SELECT 'bench 活动 ' || g, 'online', {q.date_days_ago("400 - g * 10")}, 10000 * g, 1000 * g, 10 * g,
+               {q.now()}, {q.now()}, 1
+        FROM {q.series(20)}""",
+    )
+    # closed opportunities belong to a customer and a campaign (funnel, campaign ROI)
+    step(
+        "opportunity links",
+        f"""
+        UPDATE opportunity SET campaign_id = (SELECT min(id) FROM campaign) + id % 20,
+               customer_id = (SELECT min(id) FROM customer) + (id * 7) % {n},
+               closed_on = created_on
+        WHERE status IN ('won', 'lost')""",
+    )
+
     timings = []
     with engine.begin() as conn:
         if conn.execute(text("SELECT count(*) FROM customer WHERE no LIKE 'KB%'")).scalar():
@@ -247,10 +281,7 @@ def build(engine, scale, log=print):
         timings.append((name, res.rowcount, took))
         log(f"{name:<24} {res.rowcount:>10,} rows  {took:7.1f} s")
     with engine.begin() as conn:
-        if q.pg:
-            conn.execute(text("ANALYZE"))
-        else:
-            conn.execute(text("ANALYZE"))
+        conn.execute(text("ANALYZE"))
     return timings
 
 

@@ -124,7 +124,7 @@ def main(argv=None):
                 if measured is None:
                     print(f"{name:<22} {role:<15} not available")
                     continue
-                median, p95, sql, _ = measured
+                median, p95, sql = measured[:3]
                 print(f"{name:<22} {role:<15} median {median:8.1f} ms  p95 {p95:8.1f} ms  {sql:3d} SQL")
 
 

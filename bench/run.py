@@ -5,8 +5,10 @@
 
 Builds the data set first if it is missing (bench/dataset.py). For each page and role:
 median and p95 of N requests after warm-up, the number of SQL statements the page issued,
-and beside it the time of the raw SQL that page needs, run alone in the same process.
-Writes the table to bench/RESULTS.md (one section per scale and database).
+and beside it the time of the raw SQL that page needs: the SELECTs the page sent, replayed
+alone on a plain connection in the same process. Then the bulk operations that exist
+(churn scan, export and import of 100,000 rows). Writes the table to bench/RESULTS.md (one
+section per scale and database).
 """
 
 import argparse
@@ -19,11 +21,14 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import event, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+ROLES = ("AccountManager", "SalesDirector")
 
 
 def percentile(values, pct):
@@ -33,12 +38,17 @@ def percentile(values, pct):
 
 
 class StatementCounter:
+    """Counts statements on the engine; keeps the SELECTs of the last request when asked."""
+
     def __init__(self, engine):
         self.count = 0
+        self.recording = None
         event.listen(engine, "before_cursor_execute", self._hit)
 
-    def _hit(self, *args, **kw):
+    def _hit(self, conn, cursor, statement, parameters, context, executemany):
         self.count += 1
+        if self.recording is not None and statement.lstrip().upper().startswith(("SELECT", "WITH", "EXPLAIN")):
+            self.recording.append((statement, parameters))
 
 
 class Client:
@@ -63,72 +73,139 @@ def login(app, username, password):
     return client
 
 
+SLOW_MS = 2_000  # a page slower than this gets SLOW_SAMPLES requests, so a run stays bounded
+SLOW_SAMPLES = 3
+
+
 def time_page(client, counter, url, n, warmup=3):
+    """(median ms, p95 ms, statements, status, SELECTs of the last request, samples) or None if not 200."""
     for _ in range(warmup):
+        start = time.perf_counter()
         r = client.get(url)
-    if r.status_code != 200:
-        return None
+        r.get_data()
+        if r.status_code != 200:
+            return None
+        if (time.perf_counter() - start) * 1000 > SLOW_MS:
+            n = min(n, SLOW_SAMPLES)
+            break
     times, statements = [], []
-    for _ in range(n):
+    for i in range(n):
         counter.count = 0
+        counter.recording = [] if i == n - 1 else None
         start = time.perf_counter()
         r = client.get(url)
         r.get_data()
         times.append((time.perf_counter() - start) * 1000)
         statements.append(counter.count)
-    return statistics.median(times), percentile(times, 95), max(statements), r.status_code
+    recorded, counter.recording = counter.recording, None
+    return statistics.median(times), percentile(times, 95), max(statements), r.status_code, recorded, n
 
 
-def time_sql(engine, sql, params, n):
-    if not sql:
+def time_replay(engine, statements, n):
+    """Median ms of the page's SELECTs run alone, back to back, on one raw connection."""
+    if not statements:
         return None
+    warmup = 3 if n > SLOW_SAMPLES else 0
     times = []
     with engine.connect() as conn:
-        for _ in range(3):
-            conn.execute(text(sql), params).fetchall()
-        for _ in range(n):
+        for i in range(n + warmup):
             start = time.perf_counter()
-            conn.execute(text(sql), params).fetchall()
-            times.append((time.perf_counter() - start) * 1000)
+            for sql, params in statements:
+                result = conn.exec_driver_sql(sql, params)
+                if result.returns_rows:
+                    result.fetchall()
+            if i >= warmup:
+                times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
 
 
-def pages(ids):
-    """(name, url, raw SQL the page needs) — scope placeholders filled per user."""
-    cid = ids["customer_id"]
-    return [
-        ("customer list p1", "/customerview/list/", "SELECT * FROM customer WHERE {scope} ORDER BY id DESC LIMIT 20"),
-        (
-            "region filter p1",
-            "/customerview/list/?_flt_3_region=east",
-            "SELECT * FROM customer WHERE {scope} AND region = 'east' ORDER BY id DESC LIMIT 20",
-        ),
-        (
-            "name search 2 chars",
-            "/customerview/list/?_flt_2_name=%E5%8D%8E%E4%B8%9C",
-            "SELECT * FROM customer WHERE {scope} AND name LIKE '%华东%' ORDER BY id DESC LIMIT 20",
-        ),
-        (
-            "deep page 20,000",
-            "/customerview/list/?page_CustomerView=20000",
-            "SELECT * FROM customer WHERE {scope} ORDER BY id DESC LIMIT 20 OFFSET 400000",
-        ),
-        ("customer 360", f"/customerview/show/{cid}", f"SELECT * FROM customer WHERE id = {cid}; "),
-        ("add-customer form", "/customerview/add", None),
-        ("opportunity board", "/opportunityview/board", None),
-        ("cockpit", "/reports/cockpit", None),
-        ("workbench", "/", None),
+def search_term(engine):
+    """Two characters from the middle of a real company name: what a user types to find it."""
+    with engine.connect() as conn:
+        name = conn.execute(
+            text("SELECT name FROM customer WHERE id >= (SELECT (min(id) + max(id)) / 2 FROM customer) ORDER BY id")
+        ).scalar()
+    return name[1:3]
+
+
+def board_url(app):
+    """The opportunity board, if it is built yet (app/views/sales.py)."""
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.endswith(".board") and not rule.arguments:
+            return rule.rule
+    return None
+
+
+def pages(app, customer_id, term):
+    from app.reports import REPORTS
+
+    listing = "/customerview/list/"
+    result = [
+        ("customer list p1", listing),
+        ("region filter p1", f"{listing}?_flt_3_region=east"),
+        (f"name search “{term}”", f"{listing}?_flt_2_name={quote(term)}"),
+        ("deep page 20,000", f"{listing}?page_CustomerView=19999"),
+        ("customer 360", f"/customerview/show/{customer_id}"),
+        ("add-customer form", "/customerview/add"),
+        ("opportunity board", board_url(app)),
+        ("cockpit", "/reports/cockpit/"),
     ]
+    result += [(f"report {name}", f"/reports/{name}/") for name in REPORTS if name != "cockpit"]
+    result.append(("workbench", "/"))
+    return result
 
 
-def scope_sql(role):
-    return "manager_id = :uid" if role == "AccountManager" else "1 = 1"
+def bench_users(engine):
+    with engine.connect() as conn:
+        users = conn.execute(
+            text(
+                "SELECT u.id, u.username, r.name AS role FROM ab_user u JOIN ab_user_role ur ON ur.user_id = u.id "
+                "JOIN ab_role r ON r.id = ur.role_id WHERE u.username LIKE 'bench%' ORDER BY u.id"
+            )
+        ).all()
+    return {role: next(u for u in users if u.role == role) for role in ROLES}
+
+
+def newest_customer(engine, role, user_id):
+    scope = "manager_id = :uid" if role == "AccountManager" else "1 = 1"
+    with engine.connect() as conn:
+        return conn.execute(
+            text(f"SELECT id FROM customer WHERE {scope} ORDER BY id DESC LIMIT 1"), {"uid": user_id}
+        ).scalar()
+
+
+def measure_pages(app, engine, counter, clients, users, n):
+    term = search_term(engine)
+    rows = []
+    for role in ROLES:
+        cid = newest_customer(engine, role, users[role].id)
+        for name, url in pages(app, cid, term):
+            measured = time_page(clients[role], counter, url, n) if url else None
+            raw = time_replay(engine, measured[4], measured[5]) if measured else None
+            rows.append((name, role, measured, raw))
+            if measured:
+                print(
+                    f"{name:<24} {role:<15} median {measured[0]:7.1f} ms  p95 {measured[1]:7.1f} ms  "
+                    f"{measured[2]:3d} SQL  raw {raw:7.1f} ms",
+                    flush=True,
+                )
+            else:
+                print(f"{name:<24} {role:<15} (not available)", flush=True)
+    return rows
+
+
+def measure_operations(app, engine):
+    """Bulk operations that exist in this tree: (name, seconds, peak MB or None, note)."""
+    from bench import operations
+
+    return [op for op in (operations.churn_scan(app), operations.export(app), operations.import_(app)) if op]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", default="10k")
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--skip-operations", action="store_true", help="pages only (no scan/export/import)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
     args = parser.parse_args(argv)
     if not os.environ.get("CRM_DATABASE_URL"):
@@ -138,76 +215,68 @@ def main(argv=None):
     os.environ.setdefault("CRM_INSTANCE_DIR", str(ROOT / "bench" / "out" / "instance"))
     from app import create_app
     from app.extensions import db
+    from app.services.roles import ensure_roles
     from app.services.setup import init_all
     from bench.dataset import PASSWORD, build
 
+    started = time.perf_counter()
     app = create_app({"RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": True})
-    rows = []
     with app.app_context():
         init_all(app.appbuilder)
+        ensure_roles(app.appbuilder, reset=True)  # measure the default rights of each role
         build(db.engine, args.scale, log=lambda *_: None)
         engine = db.engine
         dialect = engine.dialect.name
         counter = StatementCounter(engine)
-        with engine.connect() as conn:
-            users = conn.execute(
-                text(
-                    "SELECT u.id, u.username, r.name FROM ab_user u JOIN ab_user_role ur ON ur.user_id = u.id "
-                    "JOIN ab_role r ON r.id = ur.role_id WHERE u.username LIKE 'bench%' ORDER BY u.id"
-                )
-            ).all()
-        am = next(u for u in users if u.name == "AccountManager")
-        director = next(u for u in users if u.name == "SalesDirector")
-        for user in (am, director):
-            with engine.connect() as conn:
-                cid = conn.execute(
-                    text(f"SELECT id FROM customer WHERE {scope_sql(user.name)} ORDER BY id DESC LIMIT 1"),
-                    {"uid": user.id},
-                ).scalar()
-        client_by_role = {u.name: login(app, u.username, PASSWORD) for u in (am, director)}
-        for user in (am, director):
-            with engine.connect() as conn:
-                cid = conn.execute(
-                    text(f"SELECT id FROM customer WHERE {scope_sql(user.name)} ORDER BY id DESC LIMIT 1"),
-                    {"uid": user.id},
-                ).scalar()
-            for name, url, sql in pages({"customer_id": cid}):
-                measured = time_page(client_by_role[user.name], counter, url, args.requests)
-                raw = None
-                if sql:
-                    raw = time_sql(
-                        engine, sql.format(scope=scope_sql(user.name)).split(";")[0], {"uid": user.id}, args.requests
-                    )
-                rows.append((name, user.name, measured, raw))
-                if measured:
-                    print(
-                        f"{name:<22} {user.name:<15} median {measured[0]:7.1f} ms  p95 {measured[1]:7.1f} ms  "
-                        f"{measured[2]:3d} SQL  raw {raw if raw is None else round(raw, 1)} ms"
-                    )
-                else:
-                    print(f"{name:<22} {user.name:<15} (page not available)")
-    write_results(args, dialect, rows)
+        users = bench_users(engine)
+        clients = {role: login(app, users[role].username, PASSWORD) for role in ROLES}
+        rows = measure_pages(app, engine, counter, clients, users, args.requests)
+        operations = [] if args.skip_operations else measure_operations(app, engine)
+    elapsed = time.perf_counter() - started
+    print(f"total {elapsed:.0f} s")
+    write_results(args, dialect, rows, operations, elapsed)
 
 
-def write_results(args, dialect, rows):
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def write_results(args, dialect, rows, operations, elapsed):
     path = Path(args.out)
+    command = f"python -m bench.run --scale {args.scale} --requests {args.requests}"
+    if dialect == "postgresql":
+        command = f"CRM_DATABASE_URL=postgresql://…/crm_bench {command}"
     lines = [
-        f"## scale {args.scale} on {dialect} — {dt.date.today().isoformat()}",
+        f"## scale {args.scale} on {dialect} — {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
-        f"Command: `python -m bench.run --scale {args.scale} --requests {args.requests}`"
-        + (" with CRM_DATABASE_URL=postgresql://…" if dialect == "postgresql" else ""),
+        f"Machine: {machine()}. Command: `{command}` ({elapsed:.0f} s end to end).",
         "",
-        "| page | role | median ms | p95 ms | SQL statements | raw SQL ms | ratio |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| page | role | median ms | p95 ms | requests | SQL statements | raw SQL ms | page ÷ raw |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, role, measured, raw in rows:
         if not measured:
-            lines.append(f"| {name} | {role} | – | – | – | – | page not available |")
+            lines.append(f"| {name} | {role} | – | – | – | – | – | not available |")
             continue
         ratio = f"{measured[0] / raw:.1f}×" if raw else "–"
         raw_s = f"{raw:.1f}" if raw is not None else "–"
-        lines.append(f"| {name} | {role} | {measured[0]:.1f} | {measured[1]:.1f} | {measured[2]} | {raw_s} | {ratio} |")
+        lines.append(
+            f"| {name} | {role} | {measured[0]:.1f} | {measured[1]:.1f} | {measured[5]} | {measured[2]} | "
+            f"{raw_s} | {ratio} |"
+        )
+    if operations:
+        lines += ["", "| operation | seconds | peak MB | note |", "|---|---:|---:|---|"]
+        for name, seconds, peak, note in operations:
+            peak_s = f"{peak:.0f}" if peak is not None else "–"
+            lines.append(f"| {name} | {seconds:.1f} | {peak_s} | {note} |")
     section = "\n".join(lines) + "\n"
     old = path.read_text() if path.exists() else "# Benchmark results\n\n"
     marker = f"## scale {args.scale} on {dialect}"

@@ -84,3 +84,25 @@ def service(customer_id, creator="agent", **kw):
     db.session.add(s)
     db.session.commit()
     return s.id
+
+
+def churn(customer_id, status="warning", **kw):
+    """A churn record as the scan would leave it (the customer's status follows)."""
+    from app.models import Churn
+
+    c = db.session.get(Customer, customer_id)
+    record = Churn(customer_id=customer_id, manager_id=c.manager_id, status=status, **kw)
+    db.session.add(record)
+    if status in ("warning", "deferred", "lost"):
+        c.status = "lost" if status == "lost" else "warning"
+    db.session.commit()
+    return record.id
+
+
+def plan(opportunity_id, **kw):
+    from app.models import Plan
+
+    p = Plan(opportunity_id=opportunity_id, date=kw.pop("date", dt.date.today()), todo=kw.pop("todo", "电话回访"), **kw)
+    db.session.add(p)
+    db.session.commit()
+    return p.id

@@ -35,3 +35,15 @@ def test_api_login_and_list(api, ctx):
     r = api("director").get("/api/v1/customer/")
     assert r.status_code == 200
     assert [row["name"] for row in r.json["result"]] == ["接口测试公司"]
+
+
+def test_api_creates_customer_and_order_without_numbers(api, ctx):
+    """Numbers are generated when a client (an ERP, a script) leaves them out."""
+    client = api("am1")
+    r = client.post("/api/v1/customer/", json={"name": "无编号接口客户有限公司", "phone": "021-55550001"})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    customer = client.get(f"/api/v1/customer/{r.json['id']}").json["result"]
+    assert customer["no"].startswith("KH") and len(customer["no"]) == 16
+    r = client.post("/api/v1/order/", json={"customer_id": r.json["id"], "date": "2026-11-20", "status": "new"})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert client.get(f"/api/v1/order/{r.json['id']}").json["result"]["no"].startswith("DD")

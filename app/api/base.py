@@ -5,7 +5,7 @@ from flask import current_app
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.api.convert import Model2SchemaConverter
 from flask_babel import gettext
-from marshmallow_sqlalchemy import SQLAlchemyAutoSchema
+from marshmallow_sqlalchemy import SQLAlchemyAutoSchema, auto_field
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
@@ -23,20 +23,25 @@ METHOD_PERMISSIONS = {
 }
 
 
+# Columns the CRM fills in when the client leaves them out (customer and order numbers).
+GENERATED = ("no",)
+
+
 class FkSchemaConverter(Model2SchemaConverter):
     """FAB's converter leaves foreign keys out (include_fk=False); SPEC §2 names them."""
 
     def _meta_schema_factory(self, columns, model, class_mixin, parent_schema_name=None):
-        _model, _columns = model, columns
+        _model = model
 
-        class MetaSchema(SQLAlchemyAutoSchema, class_mixin):
-            class Meta:
-                model = _model
-                fields = _columns
-                load_instance = True
-                include_fk = True
-                sqla_session = current_app.appbuilder.session
+        class Meta:
+            model = _model
+            fields = columns
+            load_instance = True
+            include_fk = True
+            sqla_session = current_app.appbuilder.session
 
+        optional = {name: auto_field(required=False) for name in GENERATED if name in (columns or ())}
+        MetaSchema = type("MetaSchema", (SQLAlchemyAutoSchema, class_mixin), {"Meta": Meta, **optional})
         return MetaSchema
 
 

@@ -1,6 +1,6 @@
 """The REST resources of SPEC §4, field names as in SPEC §2."""
 
-from flask import g
+from flask import g, request
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app.api.base import CrmModelApi
@@ -19,7 +19,7 @@ from app.models import (
     Service,
     Stock,
 )
-from app.services.customers import apply_owner, check_owner_change
+from app.services.customers import apply_owner, check_duplicates, check_owner_change
 
 AUDIT = ["id", "created_on", "created_by_id", "changed_on", "changed_by_id"]
 
@@ -48,6 +48,8 @@ def _resource(model, name, permission, fields, read_only=(), **attrs):
 
 def _customer_pre_add(self, item):
     apply_owner(item, g.user)
+    # a look-alike of an existing customer answers 409 unless ?confirm_duplicate=1
+    check_duplicates(item, confirmed=request.args.get("confirm_duplicate") in ("1", "true"))
 
 
 def _customer_pre_update(self, item):

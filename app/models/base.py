@@ -11,6 +11,11 @@ def now():
     return dt.datetime.now()
 
 
+def N_(text):
+    """Mark a label for extraction (gettext_noop): status maps keep English msgids, shown via gettext."""
+    return text
+
+
 def current_actor_id():
     """Id of the user acting now: the web/API user, else the one a CLI command set in g."""
     try:

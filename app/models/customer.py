@@ -19,11 +19,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from .base import AuditColumns, Versioned
+from .base import N_, AuditColumns, Versioned
 from .org import Branch, CrmUser
 from .sequence import next_number
 
-CUSTOMER_STATUSES = {"normal": "Normal", "warning": "Churn warning", "lost": "Lost"}
+CUSTOMER_STATUSES = {"normal": N_("Normal"), "warning": N_("Churn warning"), "lost": N_("Churned")}
 
 _COMPANY_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司")
 

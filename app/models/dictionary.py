@@ -4,19 +4,19 @@ from flask import g, has_app_context
 from flask_appbuilder import Model
 from sqlalchemy import Boolean, Column, Integer, String, UniqueConstraint, select
 
-from .base import AuditColumns, Versioned
+from .base import N_, AuditColumns, Versioned
 
 # Dictionary types: code → label (the label is translated where shown).
 DICT_TYPES = {
-    "customer_level": "Customer level",
-    "region": "Region",
-    "industry": "Industry",
-    "service_type": "Service type",
-    "opportunity_source": "Opportunity source",
-    "churn_reason": "Churn reason",
-    "activity_type": "Activity type",
-    "customer_source": "Customer source",
-    "campaign_channel": "Campaign channel",
+    "customer_level": N_("Customer level"),
+    "region": N_("Region"),
+    "industry": N_("Industry"),
+    "service_type": N_("Service type"),
+    "opportunity_source": N_("Opportunity source"),
+    "churn_reason": N_("Churn reason"),
+    "activity_type": N_("Activity type"),
+    "customer_source": N_("Customer source"),
+    "campaign_channel": N_("Campaign channel"),
 }
 
 

@@ -4,11 +4,11 @@ from flask_appbuilder import Model
 from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import relationship
 
-from .base import AuditColumns, Versioned
+from .base import N_, AuditColumns, Versioned
 from .customer import Customer
 from .product import Product
 
-ORDER_STATUSES = {"new": "New", "shipped": "Shipped", "paid": "Paid", "cancelled": "Cancelled"}
+ORDER_STATUSES = {"new": N_("New"), "shipped": N_("Shipped"), "paid": N_("Paid"), "cancelled": N_("Cancelled")}
 
 
 class Order(AuditColumns, Versioned, Model):

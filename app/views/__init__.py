@@ -9,8 +9,23 @@ from app.views.customer import ActivityView, ContactView, CustomerView
 from app.views.lookup import LookupView
 from app.views.order import OrderLineView, OrderView
 from app.views.permissions import PermissionMatrixView
-from app.views.sales import CampaignView, OpportunityView, PlanView
-from app.views.service import ServiceView
+from app.views.sales import (
+    CampaignView,
+    DevelopmentPlanView,
+    OpportunityArchiveView,
+    OpportunityView,
+    PipelineBoardView,
+    PlanView,
+)
+from app.views.service import (
+    ServiceArchiveView,
+    ServiceAssignView,
+    ServiceCreateView,
+    ServiceFeedbackView,
+    ServiceHandleView,
+    ServiceView,
+)
+from app.views.spreadsheets import IMPORT_VIEWS
 
 BASIC = ("Basic data", _l("Basic data"), "fa-database")
 CUSTOMERS = ("Customers", _l("Customer management"), "fa-users")
@@ -27,8 +42,15 @@ MENU = [
     (OrderView, "Orders", _l("Orders"), "fa-shopping-cart", CUSTOMERS),
     (ChurnView, "Customer churn", _l("Customer churn"), "fa-user-times", CUSTOMERS),
     (OpportunityView, "Sales opportunities", _l("Sales opportunities"), "fa-lightbulb-o", SALES),
-    (PlanView, "Development plans", _l("Development plans"), "fa-tasks", SALES),
+    (DevelopmentPlanView, "Development plans", _l("Customer development plans"), "fa-tasks", SALES),
+    (OpportunityArchiveView, "Archived opportunities", _l("Archived opportunities"), "fa-archive", SALES),
+    (PipelineBoardView, "Sales pipeline board", _l("Sales pipeline board"), "fa-columns", SALES),
     (CampaignView, "Campaigns", _l("Campaigns"), "fa-bullhorn", SALES),
+    (ServiceCreateView, "Create service ticket", _l("Create service ticket"), "fa-plus", SERVICE),
+    (ServiceAssignView, "Service assignment", _l("Service assignment"), "fa-share", SERVICE),
+    (ServiceHandleView, "Service handling", _l("Service handling"), "fa-wrench", SERVICE),
+    (ServiceFeedbackView, "Service feedback", _l("Service feedback"), "fa-comment", SERVICE),
+    (ServiceArchiveView, "Service archive", _l("Service archive"), "fa-archive", SERVICE),
     (ServiceView, "Service tickets", _l("Service tickets"), "fa-ticket", SERVICE),
     (ProductView, "Products", _l("Products"), "fa-cube", BASIC),
     (StockView, "Stock", _l("Stock"), "fa-archive", BASIC),
@@ -37,6 +59,10 @@ MENU = [
     (AuditLogView, "Audit log", _l("Audit log"), "fa-history", SECURITY),
     (PermissionMatrixView, "Role permissions", _l("Role permissions"), "fa-check-square-o", SECURITY),
 ]
+
+# 数据导入: one page per importable resource, shown to whoever holds its can_import
+IMPORT = ("Import", _l("Data import"), "fa-upload")
+MENU += [(view, f"Import {view.importer.resource}", view.importer.title, "fa-upload", IMPORT) for view in IMPORT_VIEWS]
 
 
 def add_menu_view(appbuilder, view, name, label, icon, category):
@@ -49,8 +75,19 @@ def add_menu_view(appbuilder, view, name, label, icon, category):
 def register_views(appbuilder):
     appbuilder.add_view_no_menu(LookupView)
     appbuilder.add_view_no_menu(OrderLineView)
+    appbuilder.add_view_no_menu(PlanView)
     for view, name, label, icon, category in MENU:
         add_menu_view(appbuilder, view, name, label, icon, category)
     from app.views.reports import register_report_views
 
     register_report_views(appbuilder, REPORTS)
+    order_menu(appbuilder)
+
+
+def order_menu(appbuilder):
+    """Navbar in the order of the modules (FAB adds its 权限管理 first); any other category
+    keeps its place just before 权限管理."""
+    rank = {cat[0]: i for i, cat in enumerate((BASIC, CUSTOMERS, SALES, SERVICE, REPORTS))}
+    appbuilder.menu.menu.sort(
+        key=lambda item: len(rank) + 1 if item.name == SECURITY[0] else rank.get(item.name, len(rank))
+    )
