@@ -1,15 +1,15 @@
 """Churn workflow endpoints (SPEC §4): POST churn/scan, churn/<id>/defer {measure},
 churn/<id>/confirm {reason}. Thin: scope, then the model's step or the scan service."""
 
-from flask import request
-from flask_appbuilder.api import BaseApi, expose
+from flask_appbuilder.api import expose
 from flask_appbuilder.security.decorators import protect
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.api.workflow import WorkflowApi
 from app.extensions import db
-from app.models import Churn, DomainError
-from app.security import current_user_obj, scope_clause
+from app.models import Churn
+from app.security import scope_clause
 from app.services import churn as churn_service
 
 
@@ -30,36 +30,21 @@ def churn_json(churn):
     }
 
 
-class ChurnWorkflowApi(BaseApi):
+class ChurnWorkflowApi(WorkflowApi):
+    model = Churn
     resource_name = "churn"
     class_permission_name = "Churn"
-    allow_browser_login = False
 
-    def _scoped(self, pk):
+    def load(self, pk, user):
         return db.session.execute(
             select(Churn)
             .options(joinedload(Churn.customer), selectinload(Churn.measures))
-            .where(Churn.id == pk, scope_clause(Churn, current_user_obj()))
+            .where(Churn.id == pk, scope_clause(Churn, user))
         ).scalar_one_or_none()
 
-    def _step(self, pk, run):
-        churn = self._scoped(pk)
-        if churn is None:
-            return self.response_404()
-        try:
-            run(churn)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            body = {"message": str(exc.message)}
-            if exc.field:
-                body["field"] = exc.field
-            return self.response(exc.status, **body)
-        return self.response(200, result=churn_json(self._scoped(pk)))
-
-    @staticmethod
-    def _body():
-        return request.get_json(silent=True) or {}
+    def answer(self, churn, outcome):
+        db.session.refresh(churn)
+        return {"id": churn.id, "result": churn_json(churn)}
 
     @expose("/scan", methods=["POST"])
     @protect()
@@ -93,8 +78,7 @@ class ChurnWorkflowApi(BaseApi):
             404: {description: missing or out of scope}
             409: {description: the record is closed}
         """
-        measure = self._body().get("measure")
-        return self._step(pk, lambda churn: churn.defer(measure, by=current_user_obj()))
+        return self.run_step(pk, lambda churn, body, user: churn.defer(body.get("measure"), by=user))
 
     @expose("/<int:pk>/confirm", methods=["POST"])
     @protect()
@@ -116,8 +100,7 @@ class ChurnWorkflowApi(BaseApi):
             404: {description: missing or out of scope}
             409: {description: the record is closed}
         """
-        reason = self._body().get("reason")
-        return self._step(pk, lambda churn: churn.confirm(reason, by=current_user_obj()))
+        return self.run_step(pk, lambda churn, body, user: churn.confirm(body.get("reason"), by=user))
 
 
 APIS = [ChurnWorkflowApi]

@@ -9,41 +9,22 @@
 Each answers the updated record like GET /api/v1/opportunity/<id>, and calls the same
 model method as the screens. Out of scope answers 404, exactly like a missing record."""
 
-import datetime as dt
-import decimal
-
-from flask import request
-from flask_appbuilder.api import BaseApi, expose, safe
+from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import protect
-from flask_babel import gettext
-from sqlalchemy import select
 
 from app.api.resources import OpportunityApi
-from app.extensions import db
-from app.models import DomainError, NotFound, Opportunity
-from app.security import current_user_obj, scope_clause
+from app.api.workflow import WorkflowApi, record_json
+from app.models import Opportunity
 from app.services.sales import user_by_id
 
 PLAN_FIELDS = ("id", "opportunity_id", "date", "todo", "result", "done_on", "version")
 
 
-def _plain(value):
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    return value
-
-
-def _record(obj, fields):
-    return {field: _plain(getattr(obj, field)) for field in fields}
-
-
-class OpportunityWorkflowApi(BaseApi):
+class OpportunityWorkflowApi(WorkflowApi):
+    model = Opportunity
     resource_name = "opportunity"
     class_permission_name = "Opportunity"
     method_permission_name = {"assign": "assign", "plan": "plan", "execute": "execute", "win": "win", "fail": "fail"}
-    allow_browser_login = False
     openapi_spec_tag = "Opportunity"
 
     @expose("/<int:pk>/assign", methods=["POST"])
@@ -68,7 +49,7 @@ class OpportunityWorkflowApi(BaseApi):
             404: {description: missing or out of scope}
             409: {description: won / lost, or changed meanwhile (version)}
         """
-        return self._step(
+        return self.run_step(
             pk, lambda o, body, user: o.assign(user_by_id(body.get("assignee_id")), user, body.get("version"))
         )
 
@@ -94,7 +75,7 @@ class OpportunityWorkflowApi(BaseApi):
             404: {description: missing or out of scope}
             409: {description: not assigned}
         """
-        return self._step(pk, lambda o, body, user: o.add_plan(body.get("date"), body.get("todo"), user))
+        return self.run_step(pk, lambda o, body, user: o.add_plan(body.get("date"), body.get("todo"), user))
 
     @expose("/<int:pk>/execute", methods=["POST"])
     @protect()
@@ -118,7 +99,7 @@ class OpportunityWorkflowApi(BaseApi):
             404: {description: opportunity or plan item missing / out of scope}
             409: {description: not assigned, or the item already has a result}
         """
-        return self._step(pk, lambda o, body, user: o.execute(body.get("plan_id"), body.get("result"), user))
+        return self.run_step(pk, lambda o, body, user: o.execute(body.get("plan_id"), body.get("result"), user))
 
     @expose("/<int:pk>/win", methods=["POST"])
     @protect()
@@ -135,7 +116,7 @@ class OpportunityWorkflowApi(BaseApi):
             404: {description: missing or out of scope}
             409: {description: not assigned (already won, lost or unassigned)}
         """
-        return self._step(pk, lambda o, body, user: o.win(user))
+        return self.run_step(pk, lambda o, body, user: o.win(user))
 
     @expose("/<int:pk>/fail", methods=["POST"])
     @protect()
@@ -157,33 +138,15 @@ class OpportunityWorkflowApi(BaseApi):
             404: {description: missing or out of scope}
             409: {description: not assigned}
         """
-        return self._step(pk, lambda o, body, user: o.fail(body.get("reason"), user))
+        return self.run_step(pk, lambda o, body, user: o.fail(body.get("reason"), user))
 
-    def _step(self, pk, step):
-        body = request.get_json(silent=True) if request.content_length else {}
-        if not isinstance(body, dict):
-            return self.response_400(message=gettext("Send a JSON object."))
-        user = current_user_obj()
-        try:
-            opportunity = db.session.execute(
-                select(Opportunity).where(Opportunity.id == pk, scope_clause(Opportunity, user))
-            ).scalar_one_or_none()
-            if opportunity is None:
-                raise NotFound(gettext("Not found"))
-            outcome = step(opportunity, body, user)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            answer = {"message": str(exc.message)}
-            if exc.field:
-                answer["field"] = exc.field
-            return self.response(exc.status, **answer)
-        answer = {"id": pk, "result": _record(opportunity, OpportunityApi.show_columns)}
+    def answer(self, opportunity, outcome):
+        answer = {"id": opportunity.id, "result": record_json(opportunity, OpportunityApi.show_columns)}
         if outcome is not None and hasattr(outcome, "todo"):  # plan / execute: the plan item
-            answer["plan"] = _record(outcome, PLAN_FIELDS)
+            answer["plan"] = record_json(outcome, PLAN_FIELDS)
         if opportunity.status == "won":
             answer["customer_id"] = opportunity.customer_id
-        return self.response(200, **answer)
+        return answer
 
 
 APIS = [OpportunityWorkflowApi]

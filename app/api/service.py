@@ -7,34 +7,20 @@
 Each answers the updated record like GET /api/v1/service/<id>; they call the same
 model methods as the ticket page."""
 
-import datetime as dt
-import decimal
-
-from flask import request
-from flask_appbuilder.api import BaseApi, expose, safe
+from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import protect
-from flask_babel import gettext
 
 from app.api.resources import ServiceApi
-from app.extensions import db
-from app.models import DomainError
-from app.security import current_user_obj
+from app.api.workflow import WorkflowApi, record_json
+from app.models import Service
 from app.services import service as svc
 
 
-def _plain(value):
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    return value
-
-
-class ServiceWorkflowApi(BaseApi):
+class ServiceWorkflowApi(WorkflowApi):
+    model = Service
     resource_name = "service"
     class_permission_name = "Service"
     method_permission_name = {"assign": "assign", "handle": "handle", "feedback": "feedback"}
-    allow_browser_login = False
     openapi_spec_tag = "Service"
 
     @expose("/<int:pk>/assign", methods=["POST"])
@@ -57,7 +43,7 @@ class ServiceWorkflowApi(BaseApi):
             404: {description: missing or out of scope}
             409: {description: not new any more}
         """
-        return self._step(pk, lambda ticket, body, user: svc.assign_tickets([ticket], body.get("assignee_id"), user))
+        return self.run_step(pk, lambda ticket, body, user: svc.assign_tickets([ticket], body.get("assignee_id"), user))
 
     @expose("/<int:pk>/handle", methods=["POST"])
     @protect()
@@ -79,7 +65,7 @@ class ServiceWorkflowApi(BaseApi):
             404: {description: missing or out of scope}
             409: {description: not assigned}
         """
-        return self._step(pk, lambda ticket, body, user: svc.handle_ticket(ticket, body.get("deal"), user))
+        return self.run_step(pk, lambda ticket, body, user: svc.handle_ticket(ticket, body.get("deal"), user))
 
     @expose("/<int:pk>/feedback", methods=["POST"])
     @protect()
@@ -104,26 +90,16 @@ class ServiceWorkflowApi(BaseApi):
             404: {description: missing or out of scope}
             409: {description: not handled}
         """
-        return self._step(
+        return self.run_step(
             pk,
             lambda ticket, body, user: svc.give_feedback(ticket, body.get("result"), body.get("satisfaction"), user),
         )
 
-    def _step(self, pk, step):
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return self.response_400(message=gettext("Send a JSON object."))
-        user = current_user_obj()
-        try:
-            ticket = svc.visible_ticket(pk, user)
-            step(ticket, body, user)
-        except DomainError as exc:
-            db.session.rollback()
-            answer = {"message": str(exc.message)}
-            if exc.field:
-                answer["field"] = exc.field
-            return self.response(exc.status, **answer)
-        return self.response(200, id=ticket.id, result={c: _plain(getattr(ticket, c)) for c in ServiceApi.show_columns})
+    def load(self, pk, user):
+        return svc.visible_ticket(pk, user)
+
+    def answer(self, ticket, outcome):
+        return {"id": ticket.id, "result": record_json(ticket, ServiceApi.show_columns)}
 
 
 APIS = [ServiceWorkflowApi]
