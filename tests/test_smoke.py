@@ -47,3 +47,16 @@ def test_api_creates_customer_and_order_without_numbers(api, ctx):
     r = client.post("/api/v1/order/", json={"customer_id": r.json["id"], "date": "2026-11-20", "status": "new"})
     assert r.status_code == 201, r.get_data(as_text=True)
     assert client.get(f"/api/v1/order/{r.json['id']}").json["result"]["no"].startswith("DD")
+
+
+def test_api_filters_by_foreign_key(api, ctx):
+    from tests import factories
+
+    mine = factories.customer("am1", name="外键过滤一公司")
+    other = factories.customer("am1", name="外键过滤二公司")
+    factories.contact(mine, name="张三")
+    factories.contact(other, name="李四")
+    query = '{"filters":[{"col":"customer_id","opr":"eq","value":%d}]}' % mine
+    r = api("am1").get("/api/v1/contact/", query_string={"q": query})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert [row["name"] for row in r.json["result"]] == ["张三"]

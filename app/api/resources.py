@@ -37,7 +37,8 @@ def _resource(model, name, permission, fields, read_only=(), **attrs):
         "add_columns": columns,
         "edit_columns": columns + (["version"] if hasattr(model, "version") else []),
         "order_columns": [c for c in readable if not c.endswith("_id") or c == "id"],
-        "search_columns": [c for c in columns if not c.endswith("_id")],
+        # foreign keys too: clients ask "the contacts of customer 7" as customer_id eq 7
+        "search_columns": [c for c in readable if c not in AUDIT[1:]],
         **attrs,
     }
     if hasattr(model, "version"):
