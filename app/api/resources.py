@@ -4,6 +4,7 @@ from flask import g, request
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app.api.base import CrmModelApi
+from app.extensions import db
 from app.models import (
     Activity,
     Branch,
@@ -20,12 +21,14 @@ from app.models import (
     Stock,
 )
 from app.services.customers import apply_owner, check_duplicates, check_owner_change
+from app.services.sales import assign_at_creation
 
 AUDIT = ["id", "created_on", "created_by_id", "changed_on", "changed_by_id"]
 
 
-def _resource(model, name, permission, fields, read_only=(), **attrs):
-    """A ModelRestApi class for `model` exposing `fields` (+ audit columns when reading)."""
+def _resource(model, name, permission, fields, read_only=(), add_only=(), **attrs):
+    """A ModelRestApi class for `model` exposing `fields` (+ audit columns when reading);
+    `add_only` fields may be given when creating but change later only through a step."""
     columns = list(fields)
     readable = AUDIT + columns + list(read_only)
     body = {
@@ -34,7 +37,7 @@ def _resource(model, name, permission, fields, read_only=(), **attrs):
         "class_permission_name": permission,
         "list_columns": readable,
         "show_columns": readable,
-        "add_columns": columns,
+        "add_columns": columns + list(add_only),
         "edit_columns": columns + (["version"] if hasattr(model, "version") else []),
         "order_columns": [c for c in readable if not c.endswith("_id") or c == "id"],
         # foreign keys too: clients ask "the contacts of customer 7" as customer_id eq 7
@@ -60,6 +63,14 @@ def _customer_pre_update(self, item):
 def _opportunity_pre_add(self, item):
     item.status = "unassigned"
     item.branch_id = g.user.branch_id
+    g.crm_assign_to = assign_at_creation(item, item.assignee_id, g.user) if item.assignee_id else None
+
+
+def _opportunity_post_add(self, item):
+    assignee = g.pop("crm_assign_to", None)
+    if assignee is not None:
+        item.assign(assignee, g.user)
+        db.session.commit()
 
 
 def _service_pre_add(self, item):
@@ -153,7 +164,9 @@ OpportunityApi = _resource(
         "campaign_id",
     ],
     read_only=["customer_id", "assignee_id", "assigned_on", "status", "closed_on", "lost_reason", "branch_id"],
+    add_only=["assignee_id"],
     pre_add=_opportunity_pre_add,
+    post_add=_opportunity_post_add,
 )
 PlanApi = _resource(Plan, "plan", "Opportunity", ["opportunity_id", "date", "todo"], read_only=["result", "done_on"])
 ServiceApi = _resource(

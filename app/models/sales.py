@@ -183,14 +183,19 @@ class Opportunity(AuditColumns, Versioned, Model):
 
     # -- workflow steps ------------------------------------------------------
 
-    def assign(self, assignee, by, version=None):
-        """指派: a director gives the opportunity (again) to someone who works opportunities."""
+    @staticmethod
+    def check_assignment(assignee, by):
+        """May `by` give an opportunity to `assignee`? (also asked before creating one assigned)"""
         if not may(by, "assign"):
             raise Forbidden(_l("Only a sales director may assign opportunities"))
         if assignee is None or not assignee.active:
             raise BadInput(_l("Please choose an active user to assign to"), field="assignee_id")
         if not may(assignee, "win"):
             raise BadInput(_l("This user cannot work on sales opportunities"), field="assignee_id")
+
+    def assign(self, assignee, by, version=None):
+        """指派: a director gives the opportunity (again) to someone who works opportunities."""
+        self.check_assignment(assignee, by)
         seen = self.version if version in (None, "") else _version(version)
         before = {"status": self.status, "assignee_id": self.assignee_id}
         moved = self._move(

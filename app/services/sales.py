@@ -22,6 +22,15 @@ def user_by_id(value):
         return None
 
 
+def assign_at_creation(opportunity, assignee_id, by):
+    """A director may assign while creating (SPEC §2 step 1): checked before the insert,
+    applied right after it, in the same transaction as the new record."""
+    assignee = user_by_id(assignee_id)
+    Opportunity.check_assignment(assignee, by)
+    opportunity.assignee_id = None  # the assign step sets it, with its audit entry
+    return assignee
+
+
 def flow(item, user):
     """The workflow buttons `user` may press on `item`, for its pages."""
     return {

@@ -13,14 +13,15 @@ from flask_appbuilder.widgets import ListWidget, ShowWidget
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case
-from wtforms.validators import NumberRange
+from wtforms.validators import NumberRange, Optional
 
 from app.extensions import db
 from app.models import OPPORTUNITY_STATUSES, Campaign, CrmUser, DomainError, Opportunity, Plan
-from app.models.sales import ARCHIVED_STATUSES
+from app.models.sales import ARCHIVED_STATUSES, may
 from app.security import is_in_scope
 from app.services import sales as svc
 from app.views.base import CrmModelView, status_formatter
+from app.views.fields import LookupField
 from app.views.listing import ListingInterface
 
 
@@ -150,9 +151,25 @@ class OpportunityView(_OpportunityBase):
         "plan_delete": "plan",
     }
 
+    add_columns = FIELDS + ["assign_to"]
+    add_form_extra_fields = {"assign_to": LookupField(_l("Assign to"), kind="user", validators=[Optional()])}
+
+    def _get_add_widget(self, form, exclude_cols=None, widgets=None):
+        if not may(g.user, "assign"):  # only directors assign while creating
+            exclude_cols = list(exclude_cols or []) + ["assign_to"]
+        return super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
+
     def pre_add(self, item):
         item.status = "unassigned"
         item.branch_id = g.user.branch_id
+        chosen = request.form.get("assign_to")
+        g.crm_assign_to = svc.assign_at_creation(item, chosen, g.user) if chosen else None
+
+    def post_add(self, item):
+        assignee = g.pop("crm_assign_to", None)
+        if assignee is not None:
+            item.assign(assignee, g.user)
+            db.session.commit()
 
     def prefill_form(self, form, pk):
         super().prefill_form(form, pk)
