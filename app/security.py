@@ -11,7 +11,14 @@ from flask import g, has_request_context
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.security.views import (
+    PermissionModelView,
+    PermissionViewModelView,
+    RoleModelView,
+    UserDBModelView,
+    UserGroupModelView,
+    ViewMenuModelView,
+)
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, or_, select, true
 
@@ -231,9 +238,36 @@ class CrmUserDBModelView(UserDBModelView):
     user_show_fieldsets = show_fieldsets[:2]
 
 
+# FAB's other security screens label most columns from their English attribute names
+SECURITY_LABELS = {
+    "name": _l("Name"),
+    "label": _l("Label"),
+    "description": _l("Description"),
+    "user": _l("Users"),
+    "users": _l("Users"),
+    "role": _l("Roles"),
+    "roles": _l("Roles"),
+    "group": _l("Groups"),
+    "groups": _l("Groups"),
+    "permissions": _l("Permissions"),
+    "permission": _l("Permission"),
+    "view_menu": _l("View/Menu"),
+}
+
+
+def _labelled(view):
+    return type(view.__name__, (view,), {"label_columns": {**SECURITY_LABELS, **(view.label_columns or {})}})
+
+
 class CrmSecurityManager(SecurityManager):
     user_model = CrmUser
     userdbmodelview = CrmUserDBModelView
+    rolemodelview = _labelled(RoleModelView)
+    groupmodelview = _labelled(UserGroupModelView)
+    permissionmodelview = _labelled(PermissionModelView)
+    viewmenumodelview = _labelled(ViewMenuModelView)
+    permissionviewmodelview = _labelled(PermissionViewModelView)
+    userstatschartview = None  # FAB's chart loads Google Charts from the internet (SPEC: no external URLs)
     _crm_menu = None  # built on first use from the registered menu
 
     def register_views(self):

@@ -2,7 +2,6 @@
 page's data, quick adds from that page, and the bulk transfer between managers."""
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -234,23 +233,6 @@ TAB_QUERIES = {
         .order_by(AuditLog.created_on.desc(), AuditLog.id.desc())
     ),
 }
-
-
-def audit_changes(entry):
-    """[(field, old, new)] of an audit entry, for the timeline."""
-    if not entry.changes:
-        return []
-    try:
-        changes = json.loads(entry.changes)
-    except ValueError:
-        return [("", "", entry.changes)]
-    rows = []
-    for key, value in changes.items():
-        if isinstance(value, list) and len(value) == 2:
-            rows.append((key, value[0], value[1]))
-        else:
-            rows.append((key, None, value))
-    return rows
 
 
 # ---------------------------------------------------------------- quick adds on the 360° page

@@ -93,10 +93,24 @@ def sync_permissions(appbuilder):
     sm = appbuilder.sm
     if sm.find_role(sm.auth_role_admin) is None:  # FAB grants each new permission to it
         sm.add_role(sm.auth_role_admin)
-    appbuilder.add_permissions(update_perms=True)
+    # Several views share one class_permission_name (e.g. 销售机会 and its archive): FAB's
+    # per-view sync would try to delete the others' permissions ("Refused to delete
+    # permission view …" for each); sync each view-menu once with all its views' rights.
+    for name, perms in _view_menu_permissions(appbuilder).items():
+        sm.add_permissions_view(perms, name)
+    appbuilder._add_menu_permissions(update_perms=True)
     for menu in SCOPED_MENUS:
         sm.add_permission_view_menu(SCOPE_ALL, menu)
         sm.add_permission_view_menu(SCOPE_BRANCH, menu)
+
+
+def _view_menu_permissions(appbuilder):
+    """view-menu name → the union of the base permissions of the views that share it."""
+    merged = {}
+    for view in appbuilder.baseviews:
+        perms = merged.setdefault(view.class_permission_name, [])
+        perms.extend(p for p in view.base_permissions or [] if p not in perms)
+    return merged
 
 
 def ensure_roles(appbuilder, reset=False):

@@ -40,6 +40,17 @@ def check_user_change(user, actor):
         write_audit(db.session, "ab_user", user.id, "update", changes=changes)
 
 
+def audit_user_created(user):
+    """ab_user is outside the automatic audit: record who created which account, how."""
+    changes = {
+        "username": [None, user.username],
+        "roles": [None, sorted(r.name for r in user.roles)],
+        "branch_id": [None, user.branch_id],
+        "active": [None, user.active],
+    }
+    write_audit(db.session, "ab_user", user.id, "create", changes=changes)
+
+
 def _old_roles(user):
     hist = inspect(user).attrs["roles"].history
     if hist.has_changes():

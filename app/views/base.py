@@ -5,6 +5,8 @@ server-searched pickers for relationships, dictionary selects, status labels,
 optimistic locking on edit, and domain errors shown as messages.
 """
 
+import datetime as dt
+
 from flask import abort, flash, redirect, request
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -90,6 +92,23 @@ def _dict_formatter(dict_type):
     return lambda value: dict_label(dict_type, value)
 
 
+def format_value(value):
+    """How a plain value reads on a page: booleans as 是/否, nothing as blank."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")  # no microseconds
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)  # e.g. a user's roles, not "[Admin]"
+    return value
+
+
+def _blank_none(formatter):
+    return lambda value: "" if value is None else formatter(value)
+
+
 class CrmModelView(ModelView):
     """Declare `columns` once; list/show/add/edit default to it."""
 
@@ -125,6 +144,11 @@ class CrmModelView(ModelView):
         self.edit_form_extra_fields = edit_extra
         super().__init__(**kwargs)
         self.extra_args = {**self.extra_args, "crm_view": self}
+        shown = set(self.list_columns or []) | set(self.show_columns or [])
+        self.formatters_columns = {
+            **{c: format_value for c in shown},
+            **{c: _blank_none(f) for c, f in self.formatters_columns.items()},
+        }
 
     def _auto_fields(self, columns):
         model = self.datamodel.obj

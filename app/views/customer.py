@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import Activity, Contact, Customer, dict_items, dict_label
 from app.security import current_user_obj, scope_clause
 from app.services import customers as svc
+from app.views.audit import describe as describe_audit
 from app.views.base import CrmModelView
 from app.views.order import OrderView
 
@@ -106,28 +107,6 @@ TABS = {
     "services": (_l("Service tickets"), "Service"),
     "churns": (_l("Churn history"), "Churn"),
     "audit": (_l("Audit timeline"), "Customer"),
-}
-
-
-# audit timeline: table and step names as users read them
-AUDIT_TABLES = {
-    "customer": _l("Customer"),
-    "contact": _l("Contact"),
-    "activity": _l("Activity"),
-    "sales_order": _l("Order"),
-    "churn": _l("Customer churn"),
-    "opportunity": _l("Sales opportunity"),
-    "service": _l("Service ticket"),
-}
-AUDIT_ACTIONS = {
-    "create": _l("Created"),
-    "update": _l("Changed"),
-    "delete": _l("Deleted"),
-    "transfer": _l("Transferred"),
-    "scan": _l("Churn warning"),
-    "defer": _l("Churn deferred"),
-    "confirm": _l("Churn confirmed"),
-    "recover": _l("Recovered"),
 }
 
 
@@ -241,9 +220,7 @@ class CustomerView(CrmModelView):
             active=active if active in tabs else (tabs[0] if tabs else None),
             stars=stars,
             dict_label=dict_label,
-            audit_changes=svc.audit_changes,
-            table_labels=AUDIT_TABLES,
-            action_labels=AUDIT_ACTIONS,
+            describe_audit=describe_audit,
             can_edit=sm.has_access("can_edit", "Customer"),
             can_add_contact=sm.has_access("can_add", "Contact"),
             can_add_activity=sm.has_access("can_add", "Activity"),

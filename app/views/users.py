@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Branch, DomainError
 from app.security import CrmUserDBModelView
 from app.services import users as svc
+from app.views.base import format_value
 
 
 class CrmUserView(CrmUserDBModelView):
@@ -26,6 +27,14 @@ class CrmUserView(CrmUserDBModelView):
         "must_change_password": BooleanField(_l("Must change password at next login"), default=True),
     }
     list_columns = CrmUserDBModelView.list_columns
+    formatters_columns = {
+        c: format_value
+        for c in ("active", "roles", "last_login", "phone", "email", "branch", "login_count", "fail_login_count")
+    }
+
+    def post_add(self, item):
+        svc.audit_user_created(item)
+        db.session.commit()
 
     def pre_update(self, item):
         svc.check_user_change(item, g.user)

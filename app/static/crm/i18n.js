@@ -1,4 +1,5 @@
-// Localises the widgets FAB ships with English built in: select2 texts and the date picker.
+// Localises the widgets FAB ships with English built in: select2 texts, the date picker and
+// the list actions' alert.
 // The translated texts come from data-* attributes of this script tag (see crm/base.html).
 (function ($) {
     var texts = document.currentScript.dataset;
@@ -17,6 +18,13 @@
                 $(this).select2({placeholder: texts.select, allowClear: true, theme: "bootstrap"});
             });
         });
+    }
+    // ab_actions.js calls ab_alert('No row selected') with the English text built in
+    if (typeof window.ab_alert === "function") {
+        var abAlert = window.ab_alert;
+        window.ab_alert = function (text) {
+            abAlert(text === "No row selected" ? texts.noRowSelected : text);
+        };
     }
     if ($.fn.datepicker && texts.locale === "zh") {
         $.fn.datepicker.dates.zh = {
