@@ -155,3 +155,91 @@ def test_changes_are_audited_and_defaults_restorable(app, browser, ctx):
     db.session.expire_all()
     held = {(pv.permission.name, pv.view_menu.name) for pv in app.appbuilder.sm.find_role("ServiceAgent").permissions}
     assert ("can_list", "Product") in held
+
+
+def _has_cjk(text):
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def test_every_row_and_right_reads_in_both_languages(app, ctx):
+    """Every label of the matrix built from the registered views is in both catalogs."""
+    from flask_babel import force_locale
+
+    layout = svc.matrix_layout(app.appbuilder)
+    labels = [module for module, _rows in layout]
+    for _module, rows in layout:
+        for _name, label, cols in rows:
+            labels.append(label)
+            labels += [svc.column_label(key) for key in cols]
+            labels += [svc.column_label(perm) for perms in cols.values() for perm in perms]
+    labels += [label for _value, label in svc.SCOPE_CHOICES]
+    with app.test_request_context():
+        with force_locale("zh"):
+            untranslated = sorted({str(label) for label in labels if not _has_cjk(str(label))})
+        assert untranslated == []
+        with force_locale("en"):
+            assert not any(_has_cjk(str(label)) for label in labels)
+
+
+def test_workflow_rights_and_pages_sit_under_their_modules(app, browser, ctx):
+    layout = {name: (module, cols) for module, rows in svc.matrix_layout(app.appbuilder) for name, _l, cols in rows}
+    expected = {
+        "Opportunity": ("can_assign", "can_plan", "can_execute", "can_win", "can_fail", "can_board", "export"),
+        "Service": ("can_assign", "can_handle", "can_feedback", "add", "export"),
+        "Churn": ("can_defer", "can_confirm", "can_scan"),
+        "Customer": ("import", "export", "can_transfer"),
+        "Report": ("view",),
+    }
+    for name, keys in expected.items():
+        assert set(keys) <= set(layout[name][1]), name
+    # an @action's right and its page's right are one box
+    assert set(layout["Customer"][1]["can_transfer"]) == {"can_transfer", "transfer"}
+    # FAB's raw security screens stay with Admin (raw editor), self-service rights are not boxes
+    assert not {"RoleModelView", "PermissionModelView", "ViewMenuModelView", "UserStatsChartView"} & set(layout)
+    assert not any("userinfo" in key or "resetmypassword" in key for _m, cols in layout.values() for key in cols)
+
+    html = browser("admin").get("/crm/permissions/").get_data(as_text=True)
+    for module in ("基础数据", "客户管理", "营销管理", "服务管理", "统计报表", "权限管理"):
+        assert module in html
+    for page in ("客户开发计划", "销售漏斗看板", "服务分配", "服务处理", "服务反馈", "服务归档"):
+        assert page in html, page
+    for header in ("查看", "新增", "删除", "导出", "导入", "指派", "服务反馈", "流失扫描", "转移客户"):
+        assert f"<th>{header}</th>" in html, header
+    assert 'name="scope:Opportunity"' in html and 'name="scope:Service"' in html
+    import re
+
+    table = html[html.index("crm-matrix-table") :]
+    headers = re.findall(r"<th>([^<]*)</th>", table)
+    assert headers and all(_has_cjk(h) for h in headers), headers
+    rows = re.findall(r'<tr class="crm-row"><td>([^<]*)<', table)
+    assert rows and all(_has_cjk(r) for r in rows), rows
+
+
+def test_a_new_view_appears_without_editing_the_matrix(ctx):
+    from types import SimpleNamespace
+
+    from flask_appbuilder import BaseView
+
+    class QuoteView(BaseView):
+        class_permission_name = "Quote"
+        base_permissions = ["can_list", "can_show", "can_approve", "can_userinfo"]
+
+    view = QuoteView()
+    item = SimpleNamespace(baseview=view, label="报价单", name="Quotes")
+    category = SimpleNamespace(childs=[item], label="营销管理", name="Sales")
+    fake = SimpleNamespace(baseviews=[view], menu=SimpleNamespace(get_list=lambda: [category]))
+    assert svc.matrix_layout(fake) == [
+        ("营销管理", [("Quote", "报价单", {"view": ("can_list", "can_show"), "can_approve": ("can_approve",)})])
+    ]
+
+
+def test_preview_names_rows_and_rights_in_chinese(app, browser, ctx):
+    admin = Admin(app, browser)
+    role_id, fields = _form(admin, "Executive")
+    fields["Customer:add"] = "1"
+    fields["Customer:can_transfer"] = "1"
+    fields.pop("Product:view")
+    html = admin.b.post(f"/crm/permissions/{role_id}/preview", data=fields).get_data(as_text=True)
+    assert "客户信息 – 新增" in html and "客户信息 – 转移客户" in html
+    assert html.count("产品 – 查看") == 1  # one line for the box, not one per permission
+    assert "can_" not in html.split("<form", 1)[0][-3000:]

@@ -377,3 +377,37 @@ def test_english_labels(browser, data):
     b = browser("director")
     html = b.get("/reports/contribution/?_l_=en").get_data(as_text=True)
     assert "Customer contribution" in html and "¥" in html
+
+
+DRILL_PARAMS = [("contribution", {}), ("service", {}), ("funnel", {}), ("campaign_roi", {}), ("cockpit", {})]
+DRILL_PARAMS += [("composition", {"by": by}) for by in ("level", "credit", "satisfaction", "region")]
+DRILL_PARAMS += [("churn", {"by": by}) for by in ("month", "reason")]
+
+
+@pytest.mark.parametrize(("name", "params"), DRILL_PARAMS)
+def test_every_drill_through_link_uses_exact_list_filters(app, browser, data, users, name, params):
+    """Each bar's link names filters the current list view has, at FAB's index of an exact
+    or range filter (never a contains/starts-with match), and opens with status 200."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from app.extensions import db
+    from app.models import CrmUser
+    from app.reports import run
+
+    exact = {"FilterEqual", "FilterNotEqual", "FilterGreater", "FilterSmaller", "FilterRelationOneToManyEqual"}
+    views = {v.route_base.strip("/"): v for v in app.appbuilder.baseviews if getattr(v, "route_base", None)}
+    director = browser("director")
+    with app.test_request_context():
+        _m, _f, sections, _s = run(name, params, db.session.get(CrmUser, users["director"]))
+    links = {row["_link"] for section in sections for row in section.rows if row.get("_link")}
+    assert links, "no drill-through link"
+    for link in links:
+        parts = urlsplit(link)
+        view = views[parts.path.strip("/").split("/")[0]]
+        searchable = view.datamodel.get_filters(view.search_columns)._search_filters
+        for key, _value in parse_qsl(parts.query):
+            if key.startswith("_flt_"):
+                index, column = key.removeprefix("_flt_").split("_", 1)
+                assert column in searchable, link
+                assert type(searchable[column][int(index)]).__name__ in exact, link
+        assert director.get(link).status_code == 200, link

@@ -23,7 +23,8 @@ COLUMNS = {
     "import": (_l("Import"), ("can_import",)),
 }
 
-# Workflow and other rights: permission → label. Unknown ones show their own name.
+# Workflow and other rights: permission → label. A FAB @action's permission ("transfer")
+# and a "<name>_form" page join the right "can_<name>" (see _right_key).
 RIGHT_LABELS = {
     "can_assign": _l("Assign"),
     "can_plan": _l("Plan"),
@@ -37,6 +38,8 @@ RIGHT_LABELS = {
     "can_confirm": _l("Confirm churn"),
     "can_scan": _l("Churn scan"),
     "can_transfer": _l("Transfer customers"),
+    "can_move_branch": _l("Move to branch"),
+    "can_resetpasswords": _l("Reset password"),
 }
 
 # view-menu → row label
@@ -53,13 +56,47 @@ ROW_LABELS = {
     "Stock": _l("Stock"),
     "Dictionary": _l("Data dictionary"),
     "Branch": _l("Branches"),
+    "Report": _l("Reports and cockpit"),
     "AuditLog": _l("Audit log"),
+    "CrmUserView": _l("User management"),
+    "PermissionMatrix": _l("Role permissions"),
 }
 
 SCOPE_CHOICES = (("own", _l("Own")), ("branch", _l("Own branch")), ("all", _l("All")))
 PROTECTED_ROLES = ("Admin",)
-# rights FAB adds for its own plumbing, never shown as boxes
-_HIDDEN = {"menu_access", "can_download", "can_info", "can_get", "can_post", "can_put", SCOPE_ALL, SCOPE_BRANCH}
+# rights FAB adds for its own plumbing, and what every user holds for their own account
+# (app.services.roles.SELF_SERVICE): never shown as boxes, kept as they are on save
+_HIDDEN = {
+    "menu_access",
+    "can_download",
+    "can_info",
+    "can_get",
+    "can_post",
+    "can_put",
+    "can_userinfo",
+    "resetmypassword",
+    "userinfoedit",
+    "can_this_form_get",
+    "can_this_form_post",
+    SCOPE_ALL,
+    SCOPE_BRANCH,
+}
+
+
+def _business_view(view):
+    """FAB's own security screens (roles, groups, permissions, view-menus, user statistics) are
+    the experts' raw editor, reserved to Admin: they are not rows of the matrix."""
+    from flask_appbuilder.security import views as fab
+
+    expert = (
+        fab.RoleModelView,
+        fab.UserGroupModelView,
+        fab.PermissionModelView,
+        fab.ViewMenuModelView,
+        fab.PermissionViewModelView,
+        fab.UserStatsChartView,
+    )
+    return not isinstance(view, expert)
 
 
 def matrix_layout(appbuilder):
@@ -75,13 +112,30 @@ def matrix_layout(appbuilder):
         for item in category.childs or []:
             view = item.baseview
             name = getattr(view, "class_permission_name", None)
-            if not name or name in seen:
+            if not name or name in seen or not _business_view(view):
                 continue
             seen.add(name)
             rows.append((name, ROW_LABELS.get(name, item.label or name), _columns(view_perms.get(name, set()))))
         if rows:
             modules.append((category.label or category.name, rows))
     return modules
+
+
+def row_pages(appbuilder):
+    """view-menu → labels of the menu pages its rights open (e.g. 销售机会 → 客户开发计划, 销售漏斗看板)."""
+    pages = {}
+    for category in appbuilder.menu.get_list():
+        for item in category.childs or []:
+            name = getattr(item.baseview, "class_permission_name", None)
+            if name and item.label:
+                pages.setdefault(name, []).append(item.label)
+    return pages
+
+
+def _right_key(perm):
+    """The column a permission belongs to: "transfer" (an @action) and "can_transfer" are one right,
+    so are "can_move_branch_form" (its page) and "move_branch"."""
+    return "can_" + perm.removeprefix("can_").removesuffix("_form")
 
 
 def _columns(perms):
@@ -93,14 +147,29 @@ def _columns(perms):
             cols[key] = present
             perms -= set(present)
     for perm in sorted(perms):
-        cols[perm] = (perm,)
+        key = _right_key(perm)
+        cols[key] = tuple(sorted(set(cols.get(key, ())) | {perm}))
     return cols
 
 
 def column_label(key):
+    """The header of a column key, or the label of a single permission ("can_show" → 查看)."""
     if key in COLUMNS:
         return COLUMNS[key][0]
-    return RIGHT_LABELS.get(key, key.removeprefix("can_").replace("_", " "))
+    for label, members in COLUMNS.values():
+        if key in members:
+            return label
+    return RIGHT_LABELS.get(_right_key(key), key.removeprefix("can_").replace("_", " "))
+
+
+def describe(changes):
+    """[(perm, view-menu)] → the distinct "row – right" lines an admin reads (查看 once for list + show)."""
+    lines = []
+    for perm, menu in changes:
+        line = (str(ROW_LABELS.get(menu, menu)), str(column_label(perm)))
+        if line not in lines:
+            lines.append(line)
+    return lines
 
 
 def all_columns(modules):

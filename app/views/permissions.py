@@ -44,6 +44,7 @@ class PermissionMatrixView(BaseView):
             "scoped_menus": SCOPED_MENUS,
             "scope_choices": svc.SCOPE_CHOICES,
             "row_labels": svc.ROW_LABELS,
+            "row_pages": svc.row_pages(self.appbuilder),
             "protected": role.name in svc.PROTECTED_ROLES,
         }
 
@@ -78,8 +79,8 @@ class PermissionMatrixView(BaseView):
         return self.render_template(
             "security/matrix_preview.html",
             title=_l("Confirm changes"),
-            added=added,
-            removed=removed,
+            added=svc.describe(added),
+            removed=svc.describe(removed),
             scope_changes=scope_changes,
             form_items=[(k, v) for k in request.form for v in request.form.getlist(k) if k != "csrf_token"],
             **ctx,
