@@ -259,6 +259,26 @@ def _labelled(view):
     return type(view.__name__, (view,), {"label_columns": {**SECURITY_LABELS, **(view.label_columns or {})}})
 
 
+# Screens of 权限管理 (users, roles, rights, audit) that only the Admin role reaches (issue 9).
+ADMIN_ONLY = {
+    "CrmUserView",
+    "PermissionMatrix",
+    "AuditLog",
+    "RoleModelView",
+    "UserGroupModelView",
+    "PermissionModelView",
+    "ViewMenuModelView",
+    "PermissionViewModelView",
+    "ResetPasswordView",
+}
+
+SELF_SERVICE = {"can_userinfo", "resetmypassword"}  # every user's own profile and password
+
+
+def _is_admin(user):
+    return user is not None and any(role.name == "Admin" for role in getattr(user, "roles", ()))
+
+
 class CrmSecurityManager(SecurityManager):
     user_model = CrmUser
     userdbmodelview = CrmUserDBModelView
@@ -296,6 +316,8 @@ class CrmSecurityManager(SecurityManager):
         self.session.commit()
 
     def has_access(self, permission_name, view_name):
+        if view_name in ADMIN_ONLY and permission_name not in SELF_SERVICE and not _is_admin(current_user_obj()):
+            return False  # 权限管理 is the Admin's, whatever a role editor ticked
         if permission_name == "menu_access":
             visible = _menu_has_access(self, view_name)
             if visible is not None:

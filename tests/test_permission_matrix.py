@@ -243,3 +243,20 @@ def test_preview_names_rows_and_rights_in_chinese(app, browser, ctx):
     assert "客户信息 – 新增" in html and "客户信息 – 转移客户" in html
     assert html.count("产品 – 查看") == 1  # one line for the box, not one per permission
     assert "can_" not in html.split("<form", 1)[0][-3000:]
+
+
+def test_security_rows_are_locked_and_ignored_on_save(app, browser, ctx):
+    """权限管理 rows show but cannot be ticked for other roles; a forged box changes nothing."""
+    sm = app.appbuilder.sm
+    role = sm.find_role("SalesDirector")
+    b = browser("admin")
+    html = b.get(f"/crm/permissions/?role={role.id}").get_data(as_text=True)
+    assert "仅系统管理员" in html
+    assert 'name="AuditLog:view" value="1"' in html and "disabled" in html.split('name="AuditLog:view"')[1][:200]
+    before = {(pv.permission.name, pv.view_menu.name) for pv in role.permissions}
+    modules = svc.matrix_layout(app.appbuilder)
+    held, scopes = svc.role_state(sm, role)
+    added, removed, _ = svc.diff(modules, held, scopes, held | {("can_list", "AuditLog")}, scopes)
+    assert ("can_list", "AuditLog") not in added
+    db.session.expire_all()
+    assert {(pv.permission.name, pv.view_menu.name) for pv in sm.find_role("SalesDirector").permissions} == before

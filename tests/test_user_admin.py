@@ -1,7 +1,10 @@
 """用户管理: one-time passwords, deactivation, last-admin protection, branch moves, audit."""
 
+import pytest
+
 from app.extensions import db
 from app.models import AuditLog, Branch
+from app.security import ADMIN_ONLY, SELF_SERVICE
 from tests import factories
 from tests.conftest import PASSWORD
 
@@ -107,3 +110,24 @@ def test_user_list_shows_branch_and_phone_and_only_admin_reaches_it(app, browser
     assert "13800138000" in html and "上海分公司" in html
     for name in ("director", "am1", "agent", "exec"):
         assert browser(name).get("/users/list/").status_code in (302, 403)
+
+
+@pytest.mark.parametrize("url", ["/users/list/", "/crm/permissions/", "/auditlogview/list/", "/roles/list/"])
+def test_security_screens_stay_admin_only_even_if_a_role_is_given_the_right(app, browser, ctx, url):
+    """A right ticked in FAB's raw role editor does not open 权限管理 to other roles."""
+    sm = app.appbuilder.sm
+    role = sm.find_role("SalesDirector")
+    granted = [pv for pv in sm.session.query(sm.permissionview_model).all() if pv.view_menu.name in ADMIN_ONLY]
+    role.permissions.extend(pv for pv in granted if pv not in role.permissions)
+    sm.session.commit()
+    try:
+        assert browser("director").get(url).status_code in (302, 403)
+        assert browser("admin").get(url).status_code == 200
+        assert browser("director").get("/users/userinfo/").status_code == 200  # own profile still works
+    finally:
+        role.permissions = [pv for pv in role.permissions if pv.view_menu.name not in ADMIN_ONLY or pv in _self(sm)]
+        sm.session.commit()
+
+
+def _self(sm):
+    return [pv for pv in sm.session.query(sm.permissionview_model).all() if pv.permission.name in SELF_SERVICE]

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import BadInput, Conflict, Forbidden, NotFound
 from app.models.events import write_audit
-from app.security import SCOPE_ALL, SCOPE_BRANCH, SCOPED_MENUS
+from app.security import ADMIN_ONLY, SCOPE_ALL, SCOPE_BRANCH, SCOPED_MENUS
 
 # Columns in display order: key → (label, permissions one checkbox stands for).
 COLUMNS = {
@@ -217,6 +217,8 @@ def desired_from_form(modules, form):
 def diff(modules, role_held, role_scopes, wanted, scopes):
     """What saving would change: ([added (perm, menu)], [removed], {menu: (old, new)})."""
     shown = {(p, name) for _m, rows in modules for name, _l2, cols in rows for perms in cols.values() for p in perms}
+    shown = {(p, name) for p, name in shown if name not in ADMIN_ONLY}  # 权限管理 stays the Admin's
+    wanted = {(p, name) for p, name in wanted if name not in ADMIN_ONLY}
     added = sorted(wanted - role_held)
     removed = sorted((role_held & shown) - wanted)
     scope_changes = {m: (role_scopes[m], scopes[m]) for m in SCOPED_MENUS if role_scopes[m] != scopes[m]}

@@ -45,6 +45,7 @@ class PermissionMatrixView(BaseView):
             "scope_choices": svc.SCOPE_CHOICES,
             "row_labels": svc.ROW_LABELS,
             "row_pages": svc.row_pages(self.appbuilder),
+            "admin_only": svc.ADMIN_ONLY,
             "protected": role.name in svc.PROTECTED_ROLES,
         }
 
