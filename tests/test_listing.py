@@ -1,6 +1,7 @@
 """Lists at scale (app/views/listing.py): bounded count, deep pages, indexed search, no N+1."""
 
 import re
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import event
@@ -87,3 +88,17 @@ def test_list_loads_related_columns_in_the_same_statement(browser, app, statemen
     statements["n"] = 0
     assert b.get(LIST).status_code == 200
     assert statements["n"] <= 10
+
+
+@pytest.mark.parametrize(
+    "term, found",
+    [("华东", True), ("东贸", True), ("no", True), ("021 6012 3456", True), ("(021) 6012-3456", True), ("物流", False)],
+)
+def test_customer_picker_finds_by_name_part_number_or_phone_within_scope(browser, app, term, found):
+    with app.app_context():
+        own = factories.customer("am1", name="搜索目标华东贸易公司", phone="021-60123456")
+        factories.customer("am2", name="搜索目标华东物流公司")
+        number = db.session.get(factories.Customer, own).no
+    q = number.lower() if term == "no" else term
+    results = browser("am1").get(f"/crm/lookup/customer?q={quote(q)}").json["results"]
+    assert [r["id"] for r in results] == ([own] if found else [])

@@ -84,9 +84,6 @@ class ListingInterface(SQLAInterface):
         super().__init__(obj, session)
         self.eager = list(eager)  # many-to-one relations shown in the list
 
-    def get_related_interface(self, col_name):
-        return self.__class__(self.get_related_model(col_name))
-
     def query(
         self,
         filters=None,
