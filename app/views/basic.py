@@ -1,8 +1,11 @@
 """基础数据: branches, dictionary, products, stock."""
 
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.widgets import ListWidget
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
+from app.extensions import db
 from app.models import DICT_TYPES, BadInput, Branch, Dictionary, Forbidden, Product, Stock
 from app.views.base import CrmModelView
 
@@ -34,6 +37,12 @@ def _dict_type_label(value):
     return gettext(DICT_TYPES[value]) if value in DICT_TYPES else value
 
 
+class EditableRowsListWidget(ListWidget):
+    """FAB's list with edit / delete only on the rows in `editable`."""
+
+    template = "sales/list_widget.html"
+
+
 class DictionaryView(CrmModelView):
     datamodel = SQLAInterface(Dictionary)
     class_permission_name = "Dictionary"
@@ -45,6 +54,17 @@ class DictionaryView(CrmModelView):
     search_columns = ["type", "name", "value", "editable"]
     formatters_columns = {"type": _dict_type_label}
     base_order = ("type", "asc")
+    list_widget = EditableRowsListWidget
+
+    def _get_list_widget(self, **kwargs):
+        """Built-in items cannot be changed: no edit / delete buttons on their rows."""
+        widgets = super()._get_list_widget(**kwargs)
+        args = widgets["list"].template_args
+        pks = list(args["pks"])
+        query = select(Dictionary.id).where(Dictionary.id.in_(pks), Dictionary.editable.is_(True))
+        args["editable"] = set(db.session.execute(query).scalars()) if pks else set()
+        args["show_endpoint"] = f"{self.endpoint}.show"
+        return widgets
 
     def pre_update(self, item):
         super().pre_update(item)
@@ -78,5 +98,5 @@ class StockView(CrmModelView):
     label_columns = {"warehouse": _l("Warehouse"), "location": _l("Location"), "product.name": _l("Product")}
     list_columns = ["product", "warehouse", "location", "quantity"]
     columns = ["product", "warehouse", "location", "quantity", "memo"]
-    search_columns = ["warehouse", "location", "quantity"]
+    search_columns = ["product", "warehouse", "location", "quantity"]
     order_columns = ["warehouse", "location", "quantity"]

@@ -13,7 +13,7 @@ class OrderLineView(CrmModelView):
     class_permission_name = "Order"
     list_title = show_title = add_title = edit_title = _l("Order lines")
     label_columns = {"order": _l("Order")}
-    list_columns = ["order", "product", "quantity", "unit", "price", "amount"]
+    list_columns = ["product", "quantity", "unit", "price", "amount"]  # shown inside its order
     columns = ["order", "product", "quantity", "unit", "price"]
     show_columns = ["order", "product", "quantity", "unit", "price", "amount"]
     search_columns = ["quantity", "price"]
@@ -55,7 +55,7 @@ class OrderView(CrmModelView):
     order_columns = ["no", "date", "amount", "status"]
     formatters_columns = {"status": status_formatter(ORDER_STATUSES)}
     related_views = [OrderLineView]
-    show_template = "appbuilder/general/model/show_cascade.html"
+    show_template = "order/show.html"
     edit_template = "appbuilder/general/model/edit_cascade.html"
     base_order = ("date", "desc")
     add_form_extra_fields = edit_form_extra_fields = {"status": status_field(_l("Order status"), ORDER_STATUSES)}

@@ -190,6 +190,7 @@ class ServiceCreateView(ServiceView):
 
     include_route_methods = {"add"}
     default_view = "add"
+    add_title = _l("Create service ticket")
 
 
 class _WorkList(ServiceView):
