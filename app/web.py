@@ -3,10 +3,12 @@ domain errors → HTTP status (API) or flash message (UI), no stack traces to us
 
 import secrets
 
-from flask import flash, g, jsonify, redirect, request
+from flask import flash, g, jsonify, redirect, render_template, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from app.models import DomainError
+from app.models.base import N_
 
 
 def _nonce():
@@ -67,7 +69,7 @@ def init_app(app):
     @app.errorhandler(Exception)
     def _unexpected(exc):
         if isinstance(exc, HTTPException):
-            return exc
+            return _http_error(app, exc)
         app.logger.exception("unhandled error")
         from app.extensions import db
 
@@ -77,6 +79,38 @@ def init_app(app):
         if is_api_request():
             return jsonify({"message": "Internal error"}), 500
         return "服务器内部错误 / Internal server error", 500
+
+
+# What a user reads for an HTTP error (translated; the English msgid is the API's text).
+HTTP_ERRORS = {
+    400: N_("The request was not valid. Reload the page and try again."),
+    403: N_("You are not allowed to open this page or do this."),
+    404: N_("The page or record was not found, or it is not in your data scope."),
+    405: N_("This action is not available here."),
+    413: N_("The file is too large."),
+    429: N_("Too many attempts. Please wait a minute and try again."),
+}
+
+
+def _http_error(app, exc):
+    """4xx pages in the user's language inside the app's layout; JSON under /api/."""
+    text = HTTP_ERRORS.get(exc.code)
+    if text is None or exc.code < 400:
+        return exc
+    message = exc.description if is_api_request() and exc.code == 400 else gettext(text)
+    if is_api_request():
+        return jsonify({"message": message}), exc.code
+    try:
+        return render_template(
+            "crm/error.html",
+            code=exc.code,
+            message=message,
+            appbuilder=app.appbuilder,
+            base_template=app.appbuilder.base_template,
+        ), exc.code
+    except Exception:  # the layout needs the database; never fail while reporting a failure
+        app.logger.exception("error page")
+        return f"{exc.code} {message}", exc.code
 
 
 def _same_origin(url):

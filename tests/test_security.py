@@ -242,3 +242,20 @@ def test_behind_a_proxy_the_login_limit_counts_per_client(production):
 
 def test_swagger_ui_is_there_in_development(browser):
     assert browser("admin").get("/swagger/v1").status_code == 200
+
+
+def test_error_pages_speak_chinese_inside_the_layout(browser, ctx):
+    director = browser("director")
+    r = director.get("/customerview/transfer")  # admin only
+    assert r.status_code == 403 and "您没有权限" in r.get_data(as_text=True)
+    r = director.get("/customerview/show/999999")
+    assert r.status_code == 404
+    html = r.get_data(as_text=True)
+    assert "不存在" in html and "Not Found" not in html
+    r = director.get("/no-such-page/")
+    assert r.status_code == 404 and "返回工作台" in r.get_data(as_text=True)
+
+
+def test_api_errors_stay_json(api, ctx):
+    r = api("am1").get("/api/v1/customer/999999")
+    assert r.status_code == 404 and r.is_json
