@@ -268,3 +268,8 @@ def test_sales_menu_by_role(browser, username, shown, hidden):
     page = _html(browser(username).get("/"))
     assert all(label in page for label in shown)
     assert not any(label in page for label in hidden)
+
+
+def test_board_says_when_a_column_is_empty(browser, ctx):
+    html = _html(browser("director").get("/crm/pipeline/"))
+    assert html.count("暂无销售机会") == 4  # no opportunities at all: every status column says so
