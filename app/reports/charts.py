@@ -79,7 +79,9 @@ def figure(section):
         peak = max((r[y] or 0 for _, y, rows in groups for r in rows), default=0)
         if value_axis["tickformat"] == ",d" and peak < 6:
             value_axis["dtick"] = 1  # counts: no 0.2 steps
-        category_axis = {"type": "category", "automargin": True}
+        # the rows' order (months, ranks), not each trace's first appearance
+        order = list(dict.fromkeys(str(r[chart.x]) for r in section.rows))
+        category_axis = {"type": "category", "automargin": True, "categoryorder": "array", "categoryarray": order}
         if chart.kind == "hbar":
             fig.update_layout(xaxis=value_axis, yaxis={**category_axis, "autorange": "reversed"})
         else:

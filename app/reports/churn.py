@@ -18,7 +18,7 @@ from app.reports.base import (
 )
 from app.security import scope_clause
 
-TITLE = _l("Customer churn")
+TITLE = _l("Customer churn analysis")
 OWN = {
     "by": OwnFilter(
         _l("By"),

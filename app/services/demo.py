@@ -643,6 +643,8 @@ class Batch:
                 pool = customers_of.get((assignee or creator).id) or self.customers
                 existing = self.rng.choice(pool)
             source = self.rng.choice(("phone", "web", "referral", "exhibition", "campaign", "visit"))
+            if status == "won" and self.rng.random() < 0.5:  # campaigns should show a return (营销活动 ROI)
+                source = "campaign"
             campaign_id = None
             if source == "campaign":
                 started = [cid for cid, start in campaigns if start <= created] or [campaigns[0][0]]

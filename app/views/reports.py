@@ -31,7 +31,7 @@ REPORT_MENU = [
     ("Customer contribution", "contribution", _l("Customer contribution"), "fa-trophy"),
     ("Customer composition", "composition", _l("Customer composition"), "fa-pie-chart"),
     ("Customer service analysis", "service", _l("Customer service"), "fa-life-ring"),
-    ("Customer churn analysis", "churn", _l("Customer churn"), "fa-user-times"),
+    ("Customer churn analysis", "churn", _l("Customer churn analysis"), "fa-user-times"),
     ("Sales funnel", "funnel", _l("Sales funnel"), "fa-filter"),
     ("Campaign ROI", "campaign_roi", _l("Campaign ROI"), "fa-line-chart"),
 ]
