@@ -260,3 +260,14 @@ def test_security_rows_are_locked_and_ignored_on_save(app, browser, ctx):
     assert ("can_list", "AuditLog") not in added
     db.session.expire_all()
     assert {(pv.permission.name, pv.view_menu.name) for pv in sm.find_role("SalesDirector").permissions} == before
+
+
+def test_role_picker_names_roles_in_chinese_too(browser):
+    html = browser("admin").get("/crm/permissions/").get_data(as_text=True)
+    for text in (
+        "AccountManager（客户经理）",
+        "SalesDirector（销售主管）",
+        "ServiceAgent（客服人员）",
+        "Executive（高管）",
+    ):
+        assert text in html

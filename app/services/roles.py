@@ -1,6 +1,7 @@
 """The five roles of SPEC §1 and their default rights (applied by `crm init`)."""
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from app.security import SCOPE_ALL, SCOPE_BRANCH, SCOPED_MENUS
 
@@ -8,6 +9,21 @@ READ = ("can_list", "can_show")
 WRITE = READ + ("can_add", "can_edit", "can_delete")
 
 ROLE_NAMES = ("Admin", "SalesDirector", "AccountManager", "ServiceAgent", "Executive")
+# What users read beside the fixed role names (SPEC §1).
+ROLE_LABELS = {
+    "Admin": _l("System administrator"),
+    "SalesDirector": _l("Sales director"),
+    "AccountManager": _l("Account manager"),
+    "ServiceAgent": _l("Service agent"),
+    "Executive": _l("Executive"),
+}
+
+
+def role_label(name):
+    """'AccountManager（客户经理）' for a default role, the name itself for others."""
+    label = ROLE_LABELS.get(name)
+    return f"{name}（{label}）" if label else name
+
 
 # Workflow rights (SPEC §2), by view-menu. A view or API declares them through
 # method_permission_name, e.g. {"assign": "assign"} → can_assign on "Opportunity".

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import DomainError
 from app.security import SCOPED_MENUS
 from app.services import permissions as svc
+from app.services.roles import role_label
 
 
 class PermissionMatrixView(BaseView):
@@ -46,6 +47,7 @@ class PermissionMatrixView(BaseView):
             "row_labels": svc.ROW_LABELS,
             "row_pages": svc.row_pages(self.appbuilder),
             "admin_only": svc.ADMIN_ONLY,
+            "role_label": role_label,
             "protected": role.name in svc.PROTECTED_ROLES,
         }
 
