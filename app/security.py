@@ -162,6 +162,21 @@ def scope_clause(model, user=None):
     return true()  # master data (branch, dictionary, product, stock, campaign) is not scoped
 
 
+def summary_scope_clause(table, user=None):
+    """`scope_clause` for summary rows (app/models/summary.py): they carry the customer's
+    branch_id and manager_id, so the customer scope applies to them directly."""
+    if user is None:
+        user = current_user_obj()
+    level = scope_level(user, "Customer")
+    if level == "all":
+        return true()
+    if level == "branch":
+        return table.branch_id == user.branch_id if user.branch_id else false()
+    if level == "own":
+        return table.manager_id == user.id
+    return false()
+
+
 def current_user_obj():
     """The authenticated user of this request (session or JWT), or a CLI actor."""
     if not has_request_context():

@@ -411,3 +411,20 @@ def test_every_drill_through_link_uses_exact_list_filters(app, browser, data, us
                 assert column in searchable, link
                 assert type(searchable[column][int(index)]).__name__ in exact, link
         assert director.get(link).status_code == 200, link
+
+
+def test_grouped_bars_keep_the_rows_order_on_the_category_axis(ctx):
+    """A month missing from the first trace still sits in its place, not at the end."""
+    from app.reports.base import Chart, Col, Section
+    from app.reports.charts import figure
+
+    rows = [
+        {"period": "2026-01", "type": "complaint", "tickets": 1},
+        {"period": "2026-02", "type": "advice", "tickets": 2},
+        {"period": "2026-03", "type": "complaint", "tickets": 3},
+    ]
+    columns = [Col("period", "period"), Col("type", "type"), Col("tickets", "tickets", "int")]
+    section = Section("s", "s", columns, rows, Chart("bar", x="period", y=["tickets"], series="type"))
+    xaxis = figure(section).layout.xaxis
+    assert xaxis.categoryorder == "array"
+    assert list(xaxis.categoryarray) == ["2026-01", "2026-02", "2026-03"]

@@ -13,6 +13,7 @@ from .product import Product, Stock
 from .sales import OPPORTUNITY_STATUSES, Opportunity, Plan
 from .sequence import Counter
 from .service import SERVICE_STATUSES, Service, ServiceRound
+from .summary import REVENUE_STATUSES, RevenueCustomerYear, RevenueMonth
 
 __all__ = [
     "Activity",
@@ -40,6 +41,9 @@ __all__ = [
     "OrderLine",
     "Plan",
     "Product",
+    "REVENUE_STATUSES",
+    "RevenueCustomerYear",
+    "RevenueMonth",
     "SERVICE_STATUSES",
     "Service",
     "ServiceRound",

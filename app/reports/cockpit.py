@@ -9,8 +9,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from app.extensions import db
-from app.models import Churn, Customer, Opportunity, Order, Service, dict_label
+from app.models import Churn, Customer, Opportunity, Service, dict_label
 from app.models.churn import CHURN_STATUSES, OPEN_CHURN_STATUSES
+from app.reports import revenue
 from app.reports.base import (
     STR_EQUAL,
     STR_NOT_EQUAL,
@@ -24,7 +25,6 @@ from app.reports.base import (
     month_bounds,
     month_of,
 )
-from app.reports.contribution import order_filters
 from app.security import scope_clause
 
 TITLE = _l("Cockpit")
@@ -39,21 +39,9 @@ def reference(f, today=None):
     return year, today.month if year == today.year else 12
 
 
-def _orders(f, user, start, end):
-    """order_filters for [start, end] whatever date range the user picked."""
-    window = Filters(date_from=start, date_to=end, branch_id=f.branch_id, manager_id=f.manager_id)
-    return order_filters(window, user)
-
-
 def revenue_section(f, user, year, month):
-    ym = month_of(Order.date).label("ym")
-    stmt = (
-        select(ym, func.sum(Order.amount).label("amount"))
-        .join(Customer, Customer.id == Order.customer_id)
-        .where(*_orders(f, user, dt.date(year - 1, 1, 1), dt.date(year, 12, 31)))
-        .group_by(ym)
-    )
-    by_month = {r.ym: money(r.amount) for r in db.session.execute(stmt)}
+    by_month = revenue.month_totals(f, user, dt.date(year - 1, 1, 1), dt.date(year, 12, 1))
+    by_month = {ym: money(amount) for ym, amount in by_month.items()}
     rows = []
     for m in range(1, 13):
         this, last = f"{year}-{m:02d}", f"{year - 1}-{m:02d}"
@@ -216,18 +204,18 @@ def churn_section(f, user):
 
 
 def top_customers_section(f, user, year):
-    amount = func.sum(Order.amount)
-    stmt = (
-        select(Customer.id, Customer.name, amount.label("amount"))
-        .join(Customer, Customer.id == Order.customer_id)
-        .where(*_orders(f, user, dt.date(year, 1, 1), dt.date(year, 12, 31)))
-        .group_by(Customer.id, Customer.name)
-        .order_by(amount.desc(), Customer.id)
-        .limit(TOP)
+    window = Filters(
+        date_from=dt.date(year, 1, 1), date_to=dt.date(year, 12, 31), branch_id=f.branch_id, manager_id=f.manager_id
     )
+    top = revenue.top_customers(window, user, TOP)
     rows = [
-        {"customer_id": r.id, "customer": r.name, "amount": money(r.amount), "_link": f"/customerview/show/{r.id}"}
-        for r in db.session.execute(stmt)
+        {
+            "customer_id": r.customer_id,
+            "customer": r.name,
+            "amount": money(r.amount),
+            "_link": f"/customerview/show/{r.customer_id}",
+        }
+        for r in top
     ]
     return Section(
         "top_customers",
