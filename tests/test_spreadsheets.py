@@ -2,6 +2,7 @@
 all-or-nothing commit, scope on both, hostile files refused with a clear message."""
 
 import io
+import json
 import time
 import zipfile
 
@@ -321,3 +322,99 @@ def _wait(client, url):
             return client.get(url).get_data(as_text=True)
         time.sleep(0.1)
     raise AssertionError("import job did not finish")
+
+
+# ---------------------------------------------------------------- duplicate check (SPEC §2)
+
+
+@pytest.mark.parametrize(
+    "name,phone,warned_column",
+    [
+        ("上海重名贸易有限公司", None, "客户名称"),  # same normalised name, different phone
+        ("上海 重名贸易（有限公司）", "13900000000", "客户名称"),  # spaces, punctuation, legal form ignored
+        ("全新名称公司", "+86 021-6666 7777", "电话"),  # same phone digits
+        ("另一家公司", None, None),
+    ],
+)
+def test_import_warns_about_possible_duplicates_and_still_creates(api, ctx, name, phone, warned_column):
+    factories.customer("am1", name="上海重名贸易有限公司", phone="021-66667777")
+    data = xlsx([CUSTOMER_HEAD, [None, name, None, None, phone, None]])
+    preview = upload(api("director"), "customer", data, dry_run=True)
+    assert preview.status_code == 200 and preview.json["errors"] == []
+    warnings = preview.json["warnings"]
+    if warned_column is None:
+        assert warnings == []
+    else:
+        assert [(w["row"], w["column"]) for w in warnings] == [(2, warned_column)]
+        assert "上海重名贸易有限公司" in warnings[0]["message"]
+    r = upload(api("director"), "customer", data)
+    assert r.status_code == 200 and r.json["created"] == 1 and r.json["warnings"] == warnings
+    assert count(Customer) == 2
+
+
+def test_short_phones_do_not_match(api, ctx):
+    factories.customer("am1", name="短号公司", phone="666777")
+    r = upload(api("am1"), "customer", xlsx([CUSTOMER_HEAD, [None, "另一个公司", None, None, "666777", None]]))
+    assert (r.json["created"], r.json["warnings"]) == (1, [])  # under 7 digits: too short to match
+
+
+def test_updates_are_not_duplicates(api, ctx):
+    cid = factories.customer("am1", name="老客户", phone="021-66667777")
+    no = db.session.get(Customer, cid).no
+    data = xlsx([CUSTOMER_HEAD, [no, "老客户", None, None, "021-66667777", None]])
+    r = upload(api("am1"), "customer", data)
+    assert (r.json["created"], r.json["updated"] + r.json["unchanged"], r.json["warnings"]) == (0, 1, [])
+
+
+def test_preview_page_links_duplicates_only_in_scope(browser, ctx):
+    mine = factories.customer("am1", name="我的老客户")
+    factories.customer("am2", name="别人的老客户")
+    b = browser("am1")
+    rows = [
+        [None, "我的老客户", None, None, "021-11112222", None],
+        [None, "别人的老客户", None, None, "021-33334444", None],
+    ]
+    data = xlsx([CUSTOMER_HEAD, *rows])  # other phones: new customers, not updates
+    r = b.post(
+        "/crm/import/customer/upload", data={"file": (io.BytesIO(data), "d.xlsx")}, content_type="multipart/form-data"
+    )
+    job_url = r.headers["Location"]
+    page = _wait(b, job_url)
+    assert "可能与已有客户重复" in page, page[page.find("crm-import-job") :][:1500]
+    assert f'href="/customerview/show/{mine}"' in page
+    assert "别人的老客户</a>" not in page and "别人的老客户（" in page  # named, not linked
+    assert f'action="{job_url.split("localhost")[-1]}/commit"' in page  # a warning does not block the commit
+    b.post(job_url + "/commit")
+    _wait(b, job_url)
+    assert count(Customer) == 4
+
+
+# ---------------------------------------------------------------- the export writer
+
+
+def test_export_cells_keep_their_types_and_text(api, ctx):
+    tricky = ["a & b <c>", "  padded  ", "tab\tinside", "-5", "@user", "+86 21", "line\nbreak", "bell\x07gone"]
+    for i, text in enumerate(tricky):
+        factories.customer("am1", name=f"公司{i}", address=text, registered_capital=1234.5)
+    rows = sheet(api("director").get("/api/v1/customer/export"))
+    header = rows[0]
+    addresses = {r[header.index("客户名称")]: r[header.index("地址")] for r in rows[1:]}
+    expected = [t.replace("\x07", "") for t in tricky]
+    assert [addresses[f"公司{i}"] for i in range(len(tricky))] == expected
+    assert {r[header.index("注册资金（万元）")] for r in rows[1:]} == {1234.5}
+    assert {r[header.index("状态")] for r in rows[1:]} == {"正常"}
+
+
+def test_created_rows_and_their_audit_rows_match(api, ctx):
+    factories.customer("am1", name="先有的客户")  # new ids do not start at 1
+    names = [f"审计匹配公司{i}" for i in range(5)]
+    r = upload(api("director"), "customer", xlsx([CUSTOMER_HEAD] + [[None, n, None, None, None, None] for n in names]))
+    assert r.json["created"] == 5, r.json
+    ids = dict(db.session.execute(select(Customer.name, Customer.id).where(Customer.name.in_(names))).all())
+    audits = db.session.execute(
+        select(AuditLog.record_id, AuditLog.customer_id, AuditLog.changes).where(
+            AuditLog.table_name == "customer", AuditLog.action == "create", AuditLog.record_id.in_(ids.values())
+        )
+    ).all()
+    assert sorted((a.record_id, a.customer_id) for a in audits) == sorted((pk, pk) for pk in ids.values())
+    assert {json.loads(a.changes)["name"]: a.record_id for a in audits} == ids  # each audit row names its own record

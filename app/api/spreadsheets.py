@@ -2,7 +2,9 @@
 
 Export takes the list endpoint's `q` (rison: filters, order_column, order_direction) and the
 caller's data scope; import takes a multipart `file` and `dry_run=1` to preview, answering
-{created, updated, unchanged, errors: [{row, column, message}]}."""
+{created, updated, unchanged, errors: [{row, column, message}], warnings: [...]}; warnings (possible
+duplicate customers, with `customers` [{id (null when out of scope), no, name, manager}])
+do not stop the import."""
 
 from flask import request
 from flask_appbuilder.api import BaseApi, expose, rison
@@ -96,7 +98,7 @@ class ImportApi(SheetApi):
                       type: string
           responses:
             200:
-              description: '{created, updated, unchanged, errors: [{row, column, message}]}'
+              description: '{created, updated, unchanged, errors: [{row, column, message}], warnings}'
             400:
               description: problems found, nothing written (same body), or a file refused
             413:
@@ -113,7 +115,9 @@ class ImportApi(SheetApi):
         except FileRejected as exc:
             message = str(exc.message)
             error = {"row": None, "column": None, "message": message}
-            return self.response(exc.status, message=message, created=0, updated=0, unchanged=0, errors=[error])
+            return self.response(
+                exc.status, message=message, created=0, updated=0, unchanged=0, errors=[error], warnings=[]
+            )
         body = result.as_dict()
         if body["errors"] and not dry_run:
             body.update(created=0, updated=0, unchanged=0)

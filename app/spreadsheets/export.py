@@ -1,9 +1,10 @@
 """Export a list to .xlsx: the rows a list shows (filters, search, sort, data scope), streamed.
 
-Rows come from the database in batches (yield_per: a server-side cursor on PostgreSQL),
-go through openpyxl's write-only workbook (rows are written to a temporary file, not kept),
-and the finished file is sent in chunks and deleted. Lists of importable resources use the
-import layout, so an exported file can be edited and imported back."""
+Rows come from the database in batches (yield_per: a server-side cursor on PostgreSQL) and
+are streamed into a temporary file by app.spreadsheets.xlsx (nothing kept in memory); the
+finished file is sent in chunks and deleted. Lists of importable resources use the import
+layout, so an exported file can be edited and imported back. Those select plain columns
+(no ORM objects); dictionary, user and branch names come from small dicts loaded once."""
 
 import datetime as dt
 import os
@@ -13,28 +14,40 @@ from urllib.parse import quote
 
 from flask import Response
 from flask_babel import gettext
-from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.models import Order, OrderLine, dict_label
+from app.extensions import db
+from app.models import Branch, CrmUser, Customer, Order, OrderLine, Product, dict_items, dict_label
+from app.models.customer import CUSTOMER_STATUSES
 from app.spreadsheets.importers import BY_MODEL
+from app.spreadsheets.xlsx import write_xlsx
 
 RISKY = ("=", "+", "-", "@", "\t", "\r")
-BATCH = 1000
+BATCH = 2000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-# import-layout keys read through a relationship
+# import-layout keys read through a relationship (the order layout reads records)
 RELATED = {
-    "manager": lambda o: str(o.manager) if o.manager is not None else None,
-    "branch": lambda o: str(o.branch) if o.branch is not None else None,
     "customer_no": lambda o: o.customer.no if o.customer is not None else None,
     "customer_name": lambda o: o.customer.name if o.customer is not None else None,
     "product_name": lambda o: o.product.name if o.product is not None else None,
     "product_model": lambda o: o.product.model if o.product is not None else None,
 }
+
+# the same keys as correlated scalar subqueries (one statement for all rows):
+# key → (related model, foreign key, column)
+SUBQUERIES = {
+    "customer_no": (Customer, "customer_id", "no"),
+    "customer_name": (Customer, "customer_id", "name"),
+    "product_name": (Product, "product_id", "name"),
+    "product_model": (Product, "product_id", "model"),
+}
+
+# status codes shown by their translated names: key → (column, {code: English label})
+LABELS = {"status_label": ("status", CUSTOMER_STATUSES)}
 
 
 def text_cell(ws, value):
@@ -49,13 +62,16 @@ def text_cell(ws, value):
 
 
 class Layout:
-    """Headers and how one record becomes sheet rows."""
+    """Headers and how the list's rows become sheet rows: either `columns` (SQL expressions
+    selected instead of records; `row_values` maps one result row to one sheet row) or
+    records loaded with `eager` relationships (`row_values` yields the sheet rows of one)."""
 
-    def __init__(self, title, headers, row_values, eager=()):
+    def __init__(self, title, headers, row_values, eager=(), columns=None):
         self.title = title
         self.headers = headers
-        self.row_values = row_values  # record → iterable of value lists
-        self.eager = eager  # relationships to load with the rows
+        self.row_values = row_values
+        self.eager = eager
+        self.columns = columns
 
     @classmethod
     def for_view(cls, view):
@@ -67,23 +83,23 @@ class Layout:
     @classmethod
     def for_import(cls, importer):
         columns = importer.columns + importer.extras
-        model = importer.model
-        if model is Order:
+        if importer.model is Order:
             return cls._orders(importer, columns)
+        selected, converted = [], []
+        for index, col in enumerate(columns):
+            expression, convert = _column_source(importer.model, col)
+            selected.append(expression)
+            if convert is not None:
+                converted.append((index, convert))
 
-        def values(obj):
-            row = []
-            for col in columns:
-                value = RELATED[col.key](obj) if col.key in RELATED else getattr(obj, col.key, None)
-                row.append(col.display(value))
-            yield row
+        def values(row):
+            row = list(row)
+            for index, convert in converted:
+                if row[index] is not None:
+                    row[index] = convert(row[index])
+            return row
 
-        eager = [
-            joinedload(getattr(model, rel))
-            for rel in ("manager", "branch", "customer", "product")
-            if any(c.key in RELATED and hasattr(model, rel) for c in columns)
-        ]
-        return cls(importer.title, [c.header() for c in columns], values, eager)
+        return cls(importer.title, [c.header() for c in columns], values, columns=selected)
 
     @classmethod
     def _orders(cls, importer, columns):
@@ -142,24 +158,65 @@ class Layout:
 
 
 def write_workbook(layout, query):
-    """Write every record of `query` to a temporary .xlsx file; return its path."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(_sheet_title(layout.title))
-    header = []
-    for text in layout.headers:
-        cell = WriteOnlyCell(ws, value=text)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    ws.append(header)
-    if layout.eager:
-        query = query.options(*layout.eager)
-    for obj in query.yield_per(BATCH):
-        for values in layout.row_values(obj):
-            ws.append([text_cell(ws, v) if isinstance(v, str) else v for v in values])
+    """Write every row of `query` to a temporary .xlsx file; return its path."""
+    if layout.columns is not None:
+        rows = (layout.row_values(r) for r in query.with_entities(*layout.columns).yield_per(BATCH))
+    else:
+        if layout.eager:
+            query = query.options(*layout.eager)
+        rows = (values for obj in query.yield_per(BATCH) for values in layout.row_values(obj))
     fd, path = tempfile.mkstemp(prefix="crm-export-", suffix=".xlsx")
     os.close(fd)
-    wb.save(path)
+    try:
+        write_xlsx(path, _sheet_title(layout.title), [str(h) for h in layout.headers], rows)
+    except BaseException:
+        os.unlink(path)
+        raise
     return path
+
+
+def _column_source(model, col):
+    """(SQL expression, converter of a non-empty value or None) of one import-layout column."""
+    if col.key == "manager":
+        users = select(CrmUser.id, CrmUser.username, CrmUser.first_name, CrmUser.last_name)
+        return model.manager_id, _names(
+            users, lambda r: f"{r.last_name or ''}{r.first_name or ''}".strip() or r.username
+        )
+    if col.key == "branch":
+        return model.branch_id, _names(select(Branch.id, Branch.name), lambda r: r.name)
+    if col.key in SUBQUERIES:
+        related, fk, attr = SUBQUERIES[col.key]
+        subquery = select(getattr(related, attr)).where(related.id == getattr(model, fk)).scalar_subquery()
+        return subquery.label(col.key), None
+    if col.key in LABELS:
+        key, labels = LABELS[col.key]
+        return getattr(model, key), _cached(lambda code: gettext(labels.get(code, code)))
+    expression = getattr(model, col.key)
+    if col.kind == "dict":
+        names = dict(dict_items(col.dict_type, db.session))
+        return expression, lambda code: names.get(code, code)
+    if col.kind in ("choice", "bool"):
+        return expression, _cached(col.display)
+    return expression, None
+
+
+def _names(stmt, name):
+    """id → display name over a small table (users, branches), loaded once per export;
+    the same text as the record's str()."""
+    names = {r.id: name(r) for r in db.session.execute(stmt)}
+    return lambda pk: names.get(pk, pk)
+
+
+def _cached(convert):
+    """`convert` remembered per distinct value (statuses, choices: a handful of values)."""
+    seen = {}
+
+    def cached(value):
+        if value not in seen:
+            seen[value] = convert(value)
+        return seen[value]
+
+    return cached
 
 
 def file_response(path, filename):

@@ -8,10 +8,11 @@ import io
 import re
 import zipfile
 
-import openpyxl
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils.cell import range_boundaries
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from app.spreadsheets.safety import FileRejected
 
@@ -97,7 +98,9 @@ def read_csv(data):
 
 def read_xlsx(data):
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        reader = _WorkbookReader(io.BytesIO(data), read_only=True, data_only=False)
+        reader.read()
+        wb = reader.wb
     except Exception as exc:  # openpyxl raises many types for broken parts, defusedxml its own
         if type(exc).__module__.startswith("defusedxml"):
             raise FileRejected(_l("The workbook contains XML entity declarations, which are not allowed.")) from exc
@@ -105,7 +108,7 @@ def read_xlsx(data):
     if not wb.worksheets:
         raise FileRejected(_l("The file is empty."))
     ws = wb.worksheets[0]
-    ws.reset_dimensions()  # a stale <dimension> would make openpyxl stop early (and reading it may parse all)
+    ws.reset_dimensions()  # a stale <dimension> would make openpyxl stop early
     estimate = _estimate_rows(data, getattr(ws, "_worksheet_path", None))
     merged = _merged_cells(data, getattr(ws, "_worksheet_path", None))
     try:
@@ -142,6 +145,26 @@ def read_xlsx(data):
     if header_merges:
         raise FileRejected(MERGED)
     return Table(headers, rows(), estimate)
+
+
+class _UnsizedSheet(ReadOnlyWorksheet):
+    """A read-only worksheet that does not look for its size when opened: without a
+    <dimension> element (files of openpyxl and other streaming writers) openpyxl would
+    parse the whole sheet once just for that, and read_xlsx resets the size anyway."""
+
+    def _get_size(self):
+        pass
+
+
+class _WorkbookReader(ExcelReader):
+    """openpyxl.load_workbook(read_only=True) (openpyxl 3.1), its worksheets unsized."""
+
+    def read_worksheets(self):
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target in self.valid_files and "chartsheet" not in rel.Type:
+                ws = _UnsizedSheet(self.wb, sheet.name, rel.target, self.shared_strings)
+                ws.sheet_state = sheet.state
+                self.wb._sheets.append(ws)
 
 
 def _estimate_rows(data, path):

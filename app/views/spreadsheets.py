@@ -71,6 +71,7 @@ class ImportView(BaseView):
         meta = self._job(job_id)
         status = meta["status"]
         errors = (status.get("result") or {}).get("errors", [])
+        warnings = (status.get("result") or {}).get("warnings", [])
         return self.render_template(
             "spreadsheets/job.html",
             importer=self.importer,
@@ -81,6 +82,8 @@ class ImportView(BaseView):
             result=status.get("result") or {},
             errors=errors[:SHOWN_ERRORS],
             more_errors=max(len(errors) - SHOWN_ERRORS, 0),
+            warnings=warnings[:SHOWN_ERRORS],
+            more_warnings=max(len(warnings) - SHOWN_ERRORS, 0),
         )
 
     @expose("/job/<job_id>/status")
@@ -88,7 +91,7 @@ class ImportView(BaseView):
     def status(self, job_id):
         status = dict(self._job(job_id)["status"])
         if "result" in status:  # the page reloads for the details
-            status["result"] = {k: v for k, v in status["result"].items() if k != "errors"}
+            status["result"] = {k: v for k, v in status["result"].items() if k not in ("errors", "warnings")}
         return jsonify(status)
 
     @expose("/job/<job_id>/commit", methods=["POST"])

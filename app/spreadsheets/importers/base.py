@@ -56,11 +56,15 @@ class Result:
         self.updated = 0
         self.unchanged = 0
         self.errors = []
+        self.warnings = []  # worth a look, but the import still goes ahead
 
     def error(self, row, column, message):
         if len(self.errors) < ERROR_LIMIT:
-            header = column.header() if hasattr(column, "header") else column
-            self.errors.append({"row": row, "column": header, "message": str(message)})
+            self.errors.append({"row": row, "column": _header(column), "message": str(message)})
+
+    def warn(self, row, column, message, **details):
+        if len(self.warnings) < ERROR_LIMIT:
+            self.warnings.append({"row": row, "column": _header(column), "message": str(message), **details})
 
     def as_dict(self):
         return {
@@ -68,7 +72,12 @@ class Result:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "errors": sorted(self.errors, key=lambda e: e["row"] or 0),
+            "warnings": sorted(self.warnings, key=lambda e: e["row"] or 0),
         }
+
+
+def _header(column):
+    return column.header() if hasattr(column, "header") else column
 
 
 class Record:
@@ -285,8 +294,7 @@ class Importer:
             if "version" not in table.c:
                 for p in params:
                     p.pop("version")
-            stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-            ids = self.session.execute(stmt, params).scalars().all()
+            ids = self.insert_returning_ids(table, params)
             audits = []
             for op, pk, p in zip(part, ids, params, strict=True):
                 op.id = pk
@@ -296,6 +304,21 @@ class Importer:
             done += len(part)
             if progress:
                 progress(done)
+
+    def insert_returning_ids(self, table, params):
+        """INSERT `params`; their new ids, in the same order."""
+        if self.session.get_bind().dialect.name != "sqlite":
+            # PostgreSQL: batched INSERT … RETURNING, matched to the parameters by SQLAlchemy
+            stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+            return self.session.execute(stmt, params).scalars().all()
+        # SQLite cannot order a batched RETURNING (SQLAlchemy would send one INSERT per row).
+        # The first row gets max(id) + 1 and from then on this transaction holds the
+        # database's only write lock, so the following ids are free: give them explicitly.
+        first = self.session.execute(insert(table).returning(table.c.id), params[:1]).scalar_one()
+        ids = list(range(first, first + len(params)))
+        if len(params) > 1:
+            self.session.execute(insert(table), [{**p, "id": pk} for p, pk in zip(params[1:], ids[1:], strict=True)])
+        return ids
 
     def update_rows(self, table, ops, progress=None):
         """UPDATE the changed columns only, grouped by which columns changed."""

@@ -1,15 +1,21 @@
 """Customers (upsert on 客户编号, else name + phone) and contacts (customer + name)."""
 
 import datetime as dt
+from collections import defaultdict
+from itertools import zip_longest
+from types import SimpleNamespace
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import case, insert, or_, select, update
 
 from app.models import Contact, Counter, CrmUser, Customer, normalise_name, normalise_phone
-from app.security import scope_level
+from app.security import scope_clause, scope_level
+from app.services.customers import MIN_PHONE_DIGITS, describe_duplicates
 from app.spreadsheets.columns import Col
-from app.spreadsheets.importers.base import Importer
+from app.spreadsheets.importers.base import Importer, chunks
+
+DUPLICATES_SHOWN = 10  # existing customers named per warning
 
 CUSTOMER_FIELDS = [
     "no",
@@ -66,6 +72,13 @@ class Users:
         self.by_name = {}
         for r in rows:
             self.by_name.setdefault(f"{r.last_name or ''}{r.first_name or ''}".strip(), []).append(r)
+
+    def name_of(self, user_id):
+        """A user's display name (as lists show it), None for no or an inactive user."""
+        row = self.by_id.get(user_id)
+        if row is None:
+            return None
+        return f"{row.last_name or ''}{row.first_name or ''}".strip() or row.username
 
     def find(self, text):
         """(user row, None) or (None, message)."""
@@ -217,6 +230,52 @@ class CustomerImporter(Importer):
                 if "phone" in changes:
                     changes["phone_norm"] = (None, normalise_phone(values["phone"]))
                 self.add(record, result, existing, changes=changes, customer_id=existing.id)
+        self.warn_duplicates(users, result)
+
+    def warn_duplicates(self, users, result):
+        """SPEC §2: a customer to be created whose normalised name or phone (≥ 7 digits)
+        matches an existing one gets a warning naming those customers (the import still
+        goes ahead). Set-based: one query per chunk of names and phones."""
+        creates = [
+            (op.record, normalise_name(op.values["name"]), normalise_phone(op.values.get("phone")))
+            for op in self.creates
+        ]
+        names = {name for _, name, _ in creates if name}
+        phones = {phone for _, _, phone in creates if len(phone) >= MIN_PHONE_DIGITS}
+        in_scope = case((scope_clause(Customer, self.user), 1), else_=0).label("in_scope")
+        columns = [Customer.id, Customer.no, Customer.name, Customer.name_norm, Customer.phone_norm]
+        by_name, by_phone = defaultdict(list), defaultdict(list)
+        for name_part, phone_part in zip_longest(chunks(names), chunks(phones), fillvalue=[]):
+            stmt = select(*columns, Customer.manager_id, in_scope).where(
+                or_(Customer.name_norm.in_(name_part), Customer.phone_norm.in_(phone_part))
+            )
+            for row in self.session.execute(stmt):
+                by_name[row.name_norm].append(row)
+                by_phone[row.phone_norm].append(row)
+        for record, name, phone in creates:
+            found = {r.id: r for r in by_name.get(name, []) if name}
+            if len(phone) >= MIN_PHONE_DIGITS:
+                found.update((r.id, r) for r in by_phone.get(phone, []))
+            if not found:
+                continue
+            existing = [found[pk] for pk in sorted(found)][:DUPLICATES_SHOWN]
+            described = [
+                SimpleNamespace(id=r.id, name=r.name, no=r.no, manager=users.name_of(r.manager_id), in_scope=r.in_scope)
+                for r in existing
+            ]
+            column = "name" if any(r.name_norm == name for r in existing) else "phone"
+            result.warn(
+                record.number,
+                self.col(column),
+                gettext(
+                    "Possible duplicate of existing customer(s): %(customers)s.",
+                    customers=describe_duplicates(described),
+                ),
+                customers=[
+                    {"id": d.id if d.in_scope else None, "no": d.no, "name": d.name, "manager": d.manager}
+                    for d in described
+                ],
+            )
 
     def apply(self, progress):
         blank = [op for op in self.creates if not op.values.get("no")]
