@@ -2,6 +2,7 @@
 order, and who may defer / confirm (SPEC §2)."""
 
 import datetime as dt
+import json
 import threading
 
 import pytest
@@ -86,7 +87,10 @@ def test_scan_warns_quiet_customers_only(ctx, users):
     assert record.last_order_date == CUTOFF - dt.timedelta(days=1)
     assert record.manager_id == users["am1"]
     assert _open_records(never_old)[0].last_order_date is None
-    assert len(_audit("scan")) == 3  # one audit entry per warning
+    # the scan is one workflow step: one audit entry with the count and the cutoff day
+    [entry] = _audit("scan")
+    assert (entry.table_name, entry.record_id) == ("churn", 0)
+    assert json.loads(entry.changes) == {"warnings": 3, "cutoff": CUTOFF.isoformat()}
 
 
 def test_scan_is_idempotent_and_keeps_open_records(ctx):
@@ -98,6 +102,7 @@ def test_scan_is_idempotent_and_keeps_open_records(ctx):
 
     assert scan(db.session, today=TODAY) == 2  # warned + came_back_and_left; deferred already open
     assert scan(db.session, today=TODAY) == 0
+    assert len(_audit("scan")) == 1  # a scan that finds nothing writes nothing
     assert len(_open_records(warned)) == 1
     assert [r.status for r in _open_records(deferred)] == ["deferred"]
     assert len(_open_records(came_back_and_left)) == 1

@@ -1,6 +1,7 @@
 """客户管理: the 360° page, quick adds from it, the duplicate check, the bulk transfer."""
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import event, func, select
@@ -47,9 +48,16 @@ def _rich_customer():
     return cid, other
 
 
+def _page_with_tabs(client, cid, url=None):
+    """The 360° page plus every tab it fetches when opened (customer360.js)."""
+    page = client.get(url or f"/customerview/show/{cid}").get_data(as_text=True)
+    tabs = re.findall(r'data-crm-tab-url="([^"]+)"', page)
+    return page + "".join(client.get(tab).get_data(as_text=True) for tab in tabs)
+
+
 def test_360_page_shows_counts_totals_and_tabs(browser, ctx):
     cid, _ = _rich_customer()
-    page = browser("am1").get(f"/customerview/show/{cid}").get_data(as_text=True)
+    page = _page_with_tabs(browser("am1"), cid)
     assert "华东精密机械有限公司" in page
     assert "★★★★☆" in page and "★★☆☆☆" in page  # credit 4, satisfaction 2
     counts = {
@@ -141,7 +149,7 @@ def test_add_contact_and_activity_from_the_360_page(browser, ctx, users):
     assert "tab=activities" in r.location
     activity = db.session.execute(select(Activity).where(Activity.title == "电话回访")).scalar_one()
     assert (activity.customer_id, activity.user_id, activity.date) == (cid, users["am1"], dt.date(2026, 11, 20))
-    page = b.get(r.location).get_data(as_text=True)
+    page = _page_with_tabs(b, cid, r.location)
     assert "电话回访" in page and "周秘书" in page
 
 

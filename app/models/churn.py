@@ -65,7 +65,7 @@ class Churn(AuditColumns, Versioned, Model):
     manager_id = Column(Integer, ForeignKey("ab_user.id"))
     manager = relationship(CrmUser, foreign_keys=[manager_id])
     last_order_date = Column(Date)
-    status = Column(String(20), nullable=False, default="warning", index=True)
+    status = Column(String(20), nullable=False, default="warning")
     reason = Column(String(200))  # dictionary churn_reason
     lost_on = Column(Date)
     measures = relationship(

@@ -59,26 +59,29 @@ class Customer(AuditColumns, Versioned, Model):
         CheckConstraint("satisfaction BETWEEN 1 AND 5", name="ck_customer_satisfaction"),
         CheckConstraint("credit BETWEEN 1 AND 5", name="ck_customer_credit"),
         CheckConstraint("status IN ('normal', 'warning', 'lost')", name="ck_customer_status"),
-        Index("ix_customer_manager_status", "manager_id", "status"),
-        Index("ix_customer_branch_status", "branch_id", "status"),
+        # the data scope (own / branch) and its newest-first order; no index holds status
+        # or a dictionary value: few distinct values, and each one more write per update
+        Index("ix_customer_manager_id_id", "manager_id", "id"),
+        Index("ix_customer_branch_id_id", "branch_id", "id"),
+        Index("ix_customer_created_on", "created_on"),  # cockpit: new customers per month
     )
 
     no = Column(String(30), nullable=False, unique=True)
     name = Column(String(200), nullable=False, index=True)
     name_norm = Column(String(200), nullable=False, default="", index=True)
     # dictionary values
-    region = Column(String(100), index=True)
-    industry = Column(String(100), index=True)
-    level = Column(String(100), index=True)
+    region = Column(String(100))
+    industry = Column(String(100))
+    level = Column(String(100))
     source = Column(String(100))
     satisfaction = Column(Integer, nullable=False, default=3)
     credit = Column(Integer, nullable=False, default=3)
     # ownership and data scope
-    manager_id = Column(Integer, ForeignKey("ab_user.id"), index=True)
+    manager_id = Column(Integer, ForeignKey("ab_user.id"))
     manager = relationship(CrmUser, foreign_keys=[manager_id])
-    branch_id = Column(Integer, ForeignKey("branch.id"), index=True)
+    branch_id = Column(Integer, ForeignKey("branch.id"))
     branch = relationship(Branch, foreign_keys=[branch_id])
-    status = Column(String(20), nullable=False, default="normal", index=True)
+    status = Column(String(20), nullable=False, default="normal")
     # contact data
     address = Column(String(300))
     zip = Column(String(10))

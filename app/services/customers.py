@@ -4,6 +4,7 @@ page's data, quick adds from that page, and the bulk transfer between managers."
 import datetime as dt
 from dataclasses import dataclass, field
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
@@ -19,6 +20,7 @@ from app.models import (
     Contact,
     CrmUser,
     Customer,
+    Dictionary,
     NotFound,
     Opportunity,
     Order,
@@ -141,22 +143,17 @@ def _count(model, customer_id, user, *where):
     )
 
 
-def customer_360(customer_id, user, tabs):
-    """Everything the 360° page shows in few statements: the customer, one row of counts
-    and order totals, then at most TAB_LIMIT rows per tab the user may see."""
+def customer_360(customer_id, user, tabs, load=()):
+    """What the 360° page shows in few statements: the customer, one row of counts and
+    order totals, then at most TAB_LIMIT rows of the tabs in `load` (the open one; the
+    page fetches the others when they are opened, see customer_tab)."""
     customer = scoped_customer(customer_id, user)
     cid = customer.id
     valid_orders = Order.status != "cancelled"
     order_scope = scope_clause(Order, user)
     totals = db.session.execute(
         select(
-            _count(Contact, cid, user).label("contacts"),
-            _count(Activity, cid, user).label("activities"),
-            _count(Order, cid, user).label("orders"),
-            _count(Opportunity, cid, user).label("opportunities"),
-            _count(Service, cid, user).label("services"),
-            _count(Churn, cid, user).label("churns"),
-            select(func.count()).where(_audit_where(cid, user)).scalar_subquery().label("audit"),
+            *[_tab_count(tab, cid, user).label(tab) for tab in TAB_QUERIES],
             select(func.coalesce(func.sum(Order.amount), 0))
             .where(Order.customer_id == cid, valid_orders, order_scope)
             .scalar_subquery()
@@ -174,8 +171,52 @@ def customer_360(customer_id, user, tabs):
         last_order_date=_as_date(totals.last_order_date),
     )
     for tab in tabs:
-        result.tabs[tab] = db.session.execute(TAB_QUERIES[tab](cid, user).limit(TAB_LIMIT)).scalars().unique().all()
+        result.tabs[tab] = _tab_rows(tab, cid, user) if tab in load else None
     return result
+
+
+# the dictionary types the 360° page and its tabs label values with
+PAGE_DICTIONARIES = (
+    "customer_level",
+    "region",
+    "industry",
+    "customer_source",
+    "activity_type",
+    "service_type",
+    "churn_reason",
+)
+
+
+def preload_dictionaries(types=PAGE_DICTIONARIES):
+    """Fill dict_items' per-request cache for several types in one statement."""
+    cache = g.setdefault("crm_dict_cache", {})
+    missing = [t for t in types if t not in cache]
+    if not missing:
+        return
+    rows = db.session.execute(
+        select(Dictionary.type, Dictionary.value, Dictionary.name)
+        .where(Dictionary.type.in_(missing))
+        .order_by(Dictionary.type, Dictionary.sort, Dictionary.id)
+    ).all()
+    for t in missing:
+        cache[t] = [(r.value, r.name) for r in rows if r.type == t]
+
+
+def customer_tab(customer_id, user, tab):
+    """One tab of the 360° page, fetched when it is opened: (rows, total count)."""
+    customer = scoped_customer(customer_id, user)
+    total = db.session.execute(select(_tab_count(tab, customer.id, user))).scalar()
+    return _tab_rows(tab, customer.id, user), total
+
+
+def _tab_rows(tab, customer_id, user):
+    return db.session.execute(TAB_QUERIES[tab](customer_id, user).limit(TAB_LIMIT)).scalars().unique().all()
+
+
+def _tab_count(tab, customer_id, user):
+    if tab == "audit":
+        return select(func.count()).where(_audit_where(customer_id, user)).scalar_subquery()
+    return _count(TAB_MODELS[tab], customer_id, user)
 
 
 def _as_date(value):
@@ -206,6 +247,15 @@ def _audit_where(customer_id, user):
 def _scoped(model, customer_id, user):
     return select(model).where(model.customer_id == customer_id, scope_clause(model, user))
 
+
+TAB_MODELS = {
+    "contacts": Contact,
+    "activities": Activity,
+    "orders": Order,
+    "opportunities": Opportunity,
+    "services": Service,
+    "churns": Churn,
+}
 
 TAB_QUERIES = {
     "contacts": lambda cid, user: _scoped(Contact, cid, user).order_by(Contact.is_primary.desc(), Contact.id),

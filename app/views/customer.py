@@ -113,6 +113,7 @@ TABS = {
 class CustomerView(CrmModelView):
     datamodel = SQLAInterface(Customer)
     class_permission_name = "Customer"
+    method_permission_name = {"show_tab": "show"}
     list_title = show_title = add_title = edit_title = _l("Customers")
     label_columns = {
         "no": _l("Customer no."),
@@ -209,24 +210,49 @@ class CustomerView(CrmModelView):
         user = current_user_obj()
         sm = self.appbuilder.sm
         tabs = [tab for tab, (_, menu) in TABS.items() if sm.has_access("can_list", menu)]
-        data = svc.customer_360(int(pk), user, tabs)
         active = request.args.get("tab")
+        active = active if active in tabs else (tabs[0] if tabs else None)
+        data = svc.customer_360(int(pk), user, tabs, load=[active])
         return self.render_template(
             "customer/show.html",
             title=self.show_title,
             c=data.customer,
             data=data,
             tabs=[(tab, TABS[tab][0]) for tab in tabs],
-            active=active if active in tabs else (tabs[0] if tabs else None),
-            stars=stars,
-            dict_label=dict_label,
-            describe_audit=describe_audit,
+            active=active,
             can_edit=sm.has_access("can_edit", "Customer"),
-            can_add_contact=sm.has_access("can_add", "Contact"),
-            can_add_activity=sm.has_access("can_add", "Activity"),
-            activity_types=dict_items("activity_type", db.session),
-            today=dt.date.today().isoformat(),
+            **self._tab_helpers(data.customer.id),
         )
+
+    @expose("/show/<int:pk>/tab/<tab>")
+    @has_access
+    def show_tab(self, pk, tab):
+        """One tab's rows as an HTML fragment, fetched when the tab is opened."""
+        if tab not in TABS or not self.appbuilder.sm.has_access("can_list", TABS[tab][1]):
+            abort(404)
+        rows, total = svc.customer_tab(pk, current_user_obj(), tab)
+        return self.render_template(
+            "customer/tabs.html",
+            tab=tab,
+            rows=rows,
+            total=total,
+            **self._tab_helpers(pk),
+        )
+
+    def _tab_helpers(self, customer_id):
+        """What customer/tabs.html needs besides its rows (the page and the fragment)."""
+        sm = self.appbuilder.sm
+        svc.preload_dictionaries()
+        return {
+            "customer_id": customer_id,
+            "stars": stars,
+            "dict_label": dict_label,
+            "describe_audit": describe_audit,
+            "can_add_contact": sm.has_access("can_add", "Contact"),
+            "can_add_activity": sm.has_access("can_add", "Activity"),
+            "activity_types": dict_items("activity_type", db.session),
+            "today": dt.date.today().isoformat(),
+        }
 
     # -- bulk transfer (admins) --------------------------------------------
 
