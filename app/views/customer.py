@@ -19,6 +19,7 @@ from app.models import Activity, Contact, Customer, dict_items, dict_label
 from app.security import current_user_obj, scope_clause
 from app.services import customers as svc
 from app.views.audit import describe as describe_audit
+from app.views.audit import preload_related
 from app.views.base import CrmModelView
 from app.views.order import OrderView
 
@@ -213,6 +214,8 @@ class CustomerView(CrmModelView):
         active = request.args.get("tab")
         active = active if active in tabs else (tabs[0] if tabs else None)
         data = svc.customer_360(int(pk), user, tabs, load=[active])
+        if active == "audit":
+            preload_related(data.tabs.get("audit") or [])
         return self.render_template(
             "customer/show.html",
             title=self.show_title,
@@ -231,6 +234,8 @@ class CustomerView(CrmModelView):
         if tab not in TABS or not self.appbuilder.sm.has_access("can_list", TABS[tab][1]):
             abort(404)
         rows, total = svc.customer_tab(pk, current_user_obj(), tab)
+        if tab == "audit":
+            preload_related(rows)
         return self.render_template(
             "customer/tabs.html",
             tab=tab,
