@@ -23,6 +23,7 @@ def _transitions(pk, table="opportunity"):
         select(AuditLog.transition).where(
             AuditLog.table_name == table, AuditLog.record_id == pk, AuditLog.action == "transition"
         )
+        .order_by(AuditLog.id)
     )
     return [r[0] for r in rows]
 
