@@ -201,6 +201,17 @@ def measure_operations(app, engine):
     return [op for op in (operations.churn_scan(app), operations.export(app), operations.import_(app)) if op]
 
 
+def settle(engine):
+    """VACUUM ANALYZE (PostgreSQL): the rolled-back churn scan and import of an earlier run
+    leave a million dead rows in customer and churn and clear the visibility map, so that
+    index-only scans visit the heap again — the pages would be timed on that debris, not on
+    the data set. Autovacuum gets there too, minutes later."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", default="10k")
@@ -227,6 +238,7 @@ def main(argv=None):
         build(db.engine, args.scale, log=lambda *_: None)
         engine = db.engine
         dialect = engine.dialect.name
+        settle(engine)
         counter = StatementCounter(engine)
         users = bench_users(engine)
         clients = {role: login(app, users[role].username, PASSWORD) for role in ROLES}

@@ -23,6 +23,7 @@ from sqlalchemy import (
     event,
     inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session, object_session, relationship, validates
@@ -104,6 +105,9 @@ class Opportunity(AuditColumns, Versioned, Model):
         Index("ix_opportunity_assignee_status", "assignee_id", "status"),
         Index("ix_opportunity_creator_status", "created_by_id", "status"),
         Index("ix_opportunity_branch_status", "branch_id", "status"),
+        # the board's columns (count, sum, biggest cards first) and the cockpit's won vs lost
+        Index("ix_opportunity_status_revenue", "status", text("expected_revenue DESC"), "id"),
+        Index("ix_opportunity_status_closed", "status", "closed_on", "expected_revenue"),
     )
 
     source = Column(String(100))  # dictionary opportunity_source

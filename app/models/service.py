@@ -25,6 +25,7 @@ from sqlalchemy import (
     inspect,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import column_property, object_session, relationship
@@ -40,6 +41,8 @@ SERVICE_STATUSES = {
     "archived": N_("Archived"),
 }
 OPEN_STATUSES = ("new", "assigned", "handled")
+_NOT_ARCHIVED = text("status <> 'archived'")  # partial indexes (both databases)
+_NEW = text("status = 'new'")
 SATISFIED = 3  # satisfaction from which a ticket is archived; below it goes back to the assignee
 
 
@@ -65,6 +68,9 @@ class Service(AuditColumns, Versioned, Model):
         Index("ix_service_creator_status", "created_by_id", "status"),
         Index("ix_service_branch_status", "branch_id", "status"),
         Index("ix_service_customer_status", "customer_id", "status"),
+        # cockpit "open tickets by type" (index-only) and the workbench's unassigned tickets
+        Index("ix_service_open_type", "type", "created_on", sqlite_where=_NOT_ARCHIVED, postgresql_where=_NOT_ARCHIVED),
+        Index("ix_service_new_created", "created_on", "id", sqlite_where=_NEW, postgresql_where=_NEW),
     )
 
     type = Column(String(100), nullable=False)  # dictionary service_type

@@ -6,7 +6,7 @@ import datetime as dt
 from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, null, select, union_all
 
 from app.extensions import db
 from app.models import Churn, Customer, Opportunity, Service, dict_label
@@ -77,22 +77,87 @@ def revenue_section(f, user, year, month):
     return section, kpis
 
 
-def new_customers_section(f, user, year, month):
-    end = month_bounds(f"{year}-{month:02d}")[1]
-    start = dt.date(year - 1 + (month == 12), month % 12 + 1, 1)
+# ---------------------------------------------------------------- the small aggregates
+# New customers, won vs lost, open tickets and churn warnings are four small GROUP BYs; they
+# go to the database as one UNION ALL of (section, key, n, value) rows, one statement.
+
+
+def new_customers_window(year, month):
+    """First and last day of the 12 months ending with the reference month."""
+    return dt.date(year - 1 + (month == 12), month % 12 + 1, 1), month_bounds(f"{year}-{month:02d}")[1]
+
+
+def new_customers_query(f, user, year, month):
+    start, end = new_customers_window(year, month)
     window = Filters(date_from=start, date_to=end, branch_id=f.branch_id, manager_id=f.manager_id)
-    ym = month_of(Customer.created_on).label("ym")
-    stmt = (
-        select(ym, func.count(Customer.id).label("n"))
+    ym = month_of(Customer.created_on)
+    return (
+        select(literal("new_customers").label("section"), ym.label("key"), func.count().label("n"), null())
         .where(scope_clause(Customer, user), *window.dates(Customer.created_on))
         .where(*window.owner(Customer.branch_id, Customer.manager_id))
         .group_by(ym)
     )
-    counts = dict(db.session.execute(stmt).all())
+
+
+def won_lost_query(f, user, year):
+    window = Filters(
+        date_from=dt.date(year, 1, 1), date_to=dt.date(year, 12, 31), branch_id=f.branch_id, manager_id=f.manager_id
+    )
+    return (
+        select(literal("won_lost"), Opportunity.status, func.count(), func.sum(Opportunity.expected_revenue))
+        .where(Opportunity.status.in_(("won", "lost")), scope_clause(Opportunity, user))
+        .where(*window.dates(Opportunity.closed_on), *window.owner(Opportunity.branch_id, Opportunity.assignee_id))
+        .group_by(Opportunity.status)
+    )
+
+
+def tickets_query(f, user, now=None):
+    """Open tickets and, as value, the overdue ones, per type. The customer is joined only
+    for the manager filter (every ticket has one)."""
+    now = now or dt.datetime.now()
+    due = now - dt.timedelta(days=current_app.config.get("SERVICE_OVERDUE_DAYS", 3))
+    stmt = (
+        select(literal("tickets"), Service.type, func.count(), func.sum(case((Service.created_on < due, 1), else_=0)))
+        .where(Service.status != "archived", scope_clause(Service, user), *f.owner(Service.branch_id, None))
+        .group_by(Service.type)
+    )
+    if f.manager_id:
+        stmt = stmt.join(Customer, Customer.id == Service.customer_id).where(Customer.manager_id == f.manager_id)
+    return stmt
+
+
+def churn_query(f, user):
+    """Open churn records per status; the customer is joined only for the branch filter."""
+    stmt = (
+        select(literal("churn"), Churn.status, func.count(), null())
+        .where(Churn.status.in_(OPEN_CHURN_STATUSES), scope_clause(Churn, user), *f.owner(None, Churn.manager_id))
+        .group_by(Churn.status)
+    )
+    if f.branch_id:
+        stmt = stmt.join(Customer, Customer.id == Churn.customer_id).where(Customer.branch_id == f.branch_id)
+    return stmt
+
+
+def aggregates(f, user, year, month):
+    """{section: {key: (n, value)}} of the four small aggregates, in one statement."""
+    parts = [
+        tickets_query(f, user),
+        won_lost_query(f, user, year),
+        churn_query(f, user),
+        new_customers_query(f, user, year, month),
+    ]
+    found = {}
+    for section, key, n, value in db.session.execute(union_all(*parts)):
+        found.setdefault(section, {})[key] = (n, value)
+    return found
+
+
+def new_customers_section(counts, year, month):
+    start, end = new_customers_window(year, month)
     rows, cursor = [], start
     while cursor <= end:
         key = f"{cursor.year}-{cursor.month:02d}"
-        rows.append({"month": key, "customers": counts.get(key, 0), "_link": list_url("customerview")})
+        rows.append({"month": key, "customers": counts.get(key, (0,))[0], "_link": list_url("customerview")})
         cursor = month_bounds(key)[1] + dt.timedelta(days=1)
     return Section(
         "new_customers",
@@ -103,27 +168,13 @@ def new_customers_section(f, user, year, month):
     )
 
 
-def won_lost_section(f, user, year):
-    window = Filters(
-        date_from=dt.date(year, 1, 1), date_to=dt.date(year, 12, 31), branch_id=f.branch_id, manager_id=f.manager_id
-    )
-    stmt = (
-        select(
-            Opportunity.status,
-            func.count(Opportunity.id).label("n"),
-            func.sum(Opportunity.expected_revenue).label("revenue"),
-        )
-        .where(Opportunity.status.in_(("won", "lost")), scope_clause(Opportunity, user))
-        .where(*window.dates(Opportunity.closed_on), *window.owner(Opportunity.branch_id, Opportunity.assignee_id))
-        .group_by(Opportunity.status)
-    )
-    found = {r.status: r for r in db.session.execute(stmt)}
+def won_lost_section(found):
     rows = [
         {
             "status": code,
             "label": gettext(text),
-            "opportunities": found[code].n if code in found else 0,
-            "expected_revenue": money(found[code].revenue) if code in found else 0.0,
+            "opportunities": found[code][0] if code in found else 0,
+            "expected_revenue": money(found[code][1]) if code in found else 0.0,
             "_link": list_url("opportunityview", (STR_EQUAL, "status", code)),
         }
         for code, text in (("won", "Won"), ("lost", "Lost"))
@@ -141,27 +192,16 @@ def won_lost_section(f, user, year):
     )
 
 
-def tickets_section(f, user, now=None):
-    now = now or dt.datetime.now()
-    due = now - dt.timedelta(days=current_app.config.get("SERVICE_OVERDUE_DAYS", 3))
-    overdue = func.sum(case((Service.created_on < due, 1), else_=0))
-    stmt = (
-        select(Service.type, func.count(Service.id).label("open"), overdue.label("overdue"))
-        .join(Customer, Customer.id == Service.customer_id)
-        .where(Service.status != "archived", scope_clause(Service, user))
-        .where(*f.owner(Service.branch_id, Customer.manager_id))
-        .group_by(Service.type)
-        .order_by(Service.type)
-    )
+def tickets_section(found):
     rows = [
         {
-            "type": r.type,
-            "label": dict_label("service_type", r.type),
-            "open": r.open,
-            "overdue": int(r.overdue or 0),
-            "_link": list_url("serviceview", (STR_EQUAL, "type", r.type), (STR_NOT_EQUAL, "status", "archived")),
+            "type": code,
+            "label": dict_label("service_type", code),
+            "open": found[code][0],
+            "overdue": int(found[code][1] or 0),
+            "_link": list_url("serviceview", (STR_EQUAL, "type", code), (STR_NOT_EQUAL, "status", "archived")),
         }
-        for r in db.session.execute(stmt)
+        for code in sorted(found)
     ]
     return Section(
         "tickets",
@@ -176,20 +216,12 @@ def tickets_section(f, user, now=None):
     )
 
 
-def churn_section(f, user):
-    stmt = (
-        select(Churn.status, func.count(Churn.id).label("n"))
-        .join(Customer, Customer.id == Churn.customer_id)
-        .where(Churn.status.in_(OPEN_CHURN_STATUSES), scope_clause(Churn, user))
-        .where(*f.owner(Customer.branch_id, Churn.manager_id))
-        .group_by(Churn.status)
-    )
-    found = dict(db.session.execute(stmt).all())
+def churn_section(found):
     rows = [
         {
             "status": code,
             "label": gettext(CHURN_STATUSES[code]),
-            "customers": found.get(code, 0),
+            "customers": found.get(code, (0,))[0],
             "_link": list_url("churnview", (STR_EQUAL, "status", code)),
         }
         for code in OPEN_CHURN_STATUSES
@@ -229,21 +261,22 @@ def top_customers_section(f, user, year):
 def build(f, user):
     year, month = reference(f)
     revenue, kpis = revenue_section(f, user, year, month)
-    tickets = tickets_section(f, user)
-    churn = churn_section(f, user)
+    found = aggregates(f, user, year, month)
+    tickets = tickets_section(found.get("tickets", {}))
+    churn = churn_section(found.get("churn", {}))
+    new_customers = new_customers_section(found.get("new_customers", {}), year, month)
     kpis.update(
         year=year,
         month=month,
         open_tickets=sum(r["open"] for r in tickets.rows),
         overdue_tickets=sum(r["overdue"] for r in tickets.rows),
         churn_warnings=sum(r["customers"] for r in churn.rows),
+        new_customers_month=new_customers.rows[-1]["customers"],
     )
-    new_customers = new_customers_section(f, user, year, month)
-    kpis["new_customers_month"] = new_customers.rows[-1]["customers"]
     sections = [
         revenue,
         new_customers,
-        won_lost_section(f, user, year),
+        won_lost_section(found.get("won_lost", {})),
         tickets,
         churn,
         top_customers_section(f, user, year),

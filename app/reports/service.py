@@ -44,12 +44,12 @@ def build(f, user):
             func.count(Service.id).label("tickets"),
             func.avg(Service.satisfaction).label("satisfaction"),
         )
-        .join(Customer, Customer.id == Service.customer_id)
-        .where(scope_clause(Service, user), *f.dates(Service.created_on))
-        .where(*f.owner(Service.branch_id, Customer.manager_id))
+        .where(scope_clause(Service, user), *f.dates(Service.created_on), *f.owner(Service.branch_id, None))
         .group_by(period, Service.type)
         .order_by(period, Service.type)
     )
+    if f.manager_id:  # the customer's manager; every ticket has a customer, joined only for this
+        stmt = stmt.join(Customer, Customer.id == Service.customer_id).where(Customer.manager_id == f.manager_id)
     if f.own["type"]:
         stmt = stmt.where(Service.type == f.own["type"])
     rows = []

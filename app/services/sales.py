@@ -4,8 +4,8 @@ assigning several at once, and the pipeline board (aggregated in SQL, within dat
 from dataclasses import dataclass
 
 from flask_babel import gettext
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select, union_all
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import OPPORTUNITY_STATUSES, BadInput, Branch, CrmUser, Customer, DomainError, Opportunity
@@ -97,35 +97,46 @@ class BoardFilters:
 
 
 def pipeline(user, filters):
-    """One column per status: count and expected revenue (SQL GROUP BY) and the biggest cards."""
+    """One column per status: count and expected revenue (one GROUP BY) and the biggest cards
+    of every column (one statement: a UNION ALL of one LIMIT per status, each read in the
+    order of the (status, expected_revenue DESC, id) index — a row_number() window would sort
+    every opportunity in scope first)."""
     where = [scope_clause(Opportunity, user), *filters.clauses()]
     totals = {
         status: (count, revenue)
         for status, count, revenue in db.session.execute(
-            select(
-                Opportunity.status,
-                func.count(Opportunity.id),
-                func.coalesce(func.sum(Opportunity.expected_revenue), 0),
-            )
+            select(Opportunity.status, func.count(), func.coalesce(func.sum(Opportunity.expected_revenue), 0))
             .where(*where)
             .group_by(Opportunity.status)
         )
     }
+    biggest = [
+        select(
+            select(Opportunity.id)
+            .where(*where, Opportunity.status == status)
+            .order_by(Opportunity.expected_revenue.desc(), Opportunity.id)
+            .limit(CARDS_PER_COLUMN)
+            .subquery()
+        )
+        for status in OPPORTUNITY_STATUSES
+        if totals.get(status, (0,))[0]
+    ]
+    cards = {status: [] for status in OPPORTUNITY_STATUSES}
+    if biggest:
+        found = db.session.execute(
+            select(Opportunity)
+            .options(joinedload(Opportunity.assignee))
+            .where(Opportunity.id.in_(union_all(*biggest)))
+            .order_by(Opportunity.expected_revenue.desc(), Opportunity.id)
+        ).scalars()
+        for card in found:
+            cards[card.status].append(card)
     columns = []
     for status, label in OPPORTUNITY_STATUSES.items():
         count, revenue = totals.get(status, (0, 0))
-        cards = (
-            db.session.execute(
-                select(Opportunity)
-                .options(selectinload(Opportunity.assignee))
-                .where(*where, Opportunity.status == status)
-                .order_by(Opportunity.expected_revenue.desc(), Opportunity.id)
-                .limit(CARDS_PER_COLUMN)
-            )
-            .scalars()
-            .all()
+        columns.append(
+            {"status": status, "label": gettext(label), "count": count, "revenue": revenue, "cards": cards[status]}
         )
-        columns.append({"status": status, "label": gettext(label), "count": count, "revenue": revenue, "cards": cards})
     return columns
 
 

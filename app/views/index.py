@@ -14,10 +14,14 @@ from app.security import scope_clause
 LIMIT = 20  # rows per box; the count says how many there are in all
 
 
-def _rows_and_count(stmt, model):
-    rows = db.session.execute(stmt.limit(LIMIT)).all()
-    count = db.session.execute(stmt.with_only_columns(func.count(model.id)).order_by(None)).scalar()
-    return rows, count
+def _rows_and_count(stmt, count=None):
+    """The first LIMIT rows and the number of all rows, in one statement: the count (`count`,
+    or `stmt` counted) is an uncorrelated scalar subquery, evaluated once; no rows, no count."""
+    if count is None:
+        count = stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+    total = count.scalar_subquery()
+    rows = db.session.execute(stmt.add_columns(total.label("total")).limit(LIMIT)).all()
+    return rows, rows[0].total if rows else 0
 
 
 def workbench(user, today=None):
@@ -46,23 +50,26 @@ def workbench(user, today=None):
         )
         .order_by(Service.created_on, Service.id)
     )
+    # the records I follow up or of my customers: an IN over my customers rather than an
+    # OR across the join, so that neither side reads every open record
+    my_customers = select(Customer.id).where(Customer.manager_id == user.id)
     churn = (
         select(Churn.id, Churn.status, Churn.last_order_date, Customer.name)
         .join(Customer, Customer.id == Churn.customer_id)
         .where(
             Churn.status.in_(OPEN_CHURN_STATUSES),
-            or_(Churn.manager_id == user.id, Customer.manager_id == user.id),
+            or_(Churn.manager_id == user.id, Churn.customer_id.in_(my_customers)),
             scope_clause(Churn, user),
         )
         .order_by(Churn.last_order_date, Churn.id)
     )
-    plan_rows, plan_count = _rows_and_count(plans, Plan)
+    plan_rows, plan_count = _rows_and_count(plans)
     boxes = {
         "plans_today": [r for r in plan_rows if r.date == today],
         "plans_overdue": [r for r in plan_rows if r.date < today],
         "plan_count": plan_count,
-        "tickets": _rows_and_count(tickets, Service),
-        "churn": _rows_and_count(churn, Churn),
+        "tickets": _rows_and_count(tickets),
+        "churn": _rows_and_count(churn),
     }
     if is_director(user):
         unassigned = (
@@ -76,8 +83,12 @@ def workbench(user, today=None):
             .where(Service.status == "new", scope_clause(Service, user))
             .order_by(Service.created_on, Service.id)
         )
-        boxes["unassigned_opportunities"] = _rows_and_count(unassigned, Opportunity)
-        boxes["new_tickets"] = _rows_and_count(new_tickets, Service)
+        boxes["unassigned_opportunities"] = _rows_and_count(unassigned)
+        # every ticket has a customer: the count does not need the join
+        new_count = (
+            select(func.count()).select_from(Service).where(Service.status == "new", scope_clause(Service, user))
+        )
+        boxes["new_tickets"] = _rows_and_count(new_tickets, new_count)
     return boxes
 
 
