@@ -20,6 +20,7 @@ from app.models import (
     Service,
     Stock,
 )
+from app.models.customer import CUSTOMER_DETAIL_FIELDS
 from app.services.customers import apply_owner, check_duplicates, check_owner_change
 from app.services.sales import assign_at_creation
 
@@ -91,19 +92,7 @@ CUSTOMER_FIELDS = [
     "credit",
     "manager_id",
     "branch_id",
-    "address",
-    "zip",
-    "phone",
-    "fax",
-    "website",
-    "licence_no",
-    "legal_person",
-    "registered_capital",
-    "turnover",
-    "bank",
-    "bank_account",
-    "local_tax_no",
-    "national_tax_no",
+    *CUSTOMER_DETAIL_FIELDS,
     "source",
 ]
 

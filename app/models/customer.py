@@ -23,6 +23,24 @@ from .base import N_, AuditColumns, Versioned
 from .org import Branch, CrmUser
 from .sequence import next_number
 
+# Contact and registration fields (SPEC §2 names), in the order screens, API and
+# spreadsheets list them.
+CUSTOMER_DETAIL_FIELDS = [
+    "address",
+    "zip",
+    "phone",
+    "fax",
+    "website",
+    "licence_no",
+    "legal_person",
+    "registered_capital",
+    "turnover",
+    "bank",
+    "bank_account",
+    "local_tax_no",
+    "national_tax_no",
+]
+
 CUSTOMER_STATUSES = {"normal": N_("Normal"), "warning": N_("Churn warning"), "lost": N_("Churned")}
 
 _COMPANY_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司")

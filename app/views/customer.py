@@ -16,6 +16,7 @@ from wtforms.validators import NumberRange, ValidationError
 
 from app.extensions import db
 from app.models import Activity, Contact, Customer, dict_items, dict_label
+from app.models.customer import CUSTOMER_DETAIL_FIELDS
 from app.security import current_user_obj, scope_clause
 from app.services import customers as svc
 from app.views.audit import describe as describe_audit
@@ -146,19 +147,7 @@ class CustomerView(CrmModelView):
         "credit",
         "manager",
         "branch",
-        "address",
-        "zip",
-        "phone",
-        "fax",
-        "website",
-        "licence_no",
-        "legal_person",
-        "registered_capital",
-        "turnover",
-        "bank",
-        "bank_account",
-        "local_tax_no",
-        "national_tax_no",
+        *CUSTOMER_DETAIL_FIELDS,
     ]
     add_columns = columns + ["confirm_duplicate"]
     add_form_extra_fields = {

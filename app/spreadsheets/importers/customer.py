@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, insert, or_, select, update
 
 from app.models import Contact, Counter, CrmUser, Customer, normalise_name, normalise_phone
+from app.models.customer import CUSTOMER_DETAIL_FIELDS
 from app.security import scope_clause, scope_level
 from app.services.customers import MIN_PHONE_DIGITS, describe_duplicates
 from app.spreadsheets.columns import Col
@@ -26,19 +27,7 @@ CUSTOMER_FIELDS = [
     "source",
     "satisfaction",
     "credit",
-    "address",
-    "zip",
-    "phone",
-    "fax",
-    "website",
-    "licence_no",
-    "legal_person",
-    "registered_capital",
-    "turnover",
-    "bank",
-    "bank_account",
-    "local_tax_no",
-    "national_tax_no",
+    *CUSTOMER_DETAIL_FIELDS,
 ]
 
 
