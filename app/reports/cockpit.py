@@ -229,7 +229,7 @@ def churn_section(found):
     return Section(
         "churn",
         _l("Churn warnings"),
-        [Col("label", _l("Status")), Col("customers", _l("Customers"), "int")],
+        [Col("label", _l("Status")), Col("customers", _l("Number of customers"), "int")],
         rows,
         Chart("pie", x="label", y=["customers"]),
     )

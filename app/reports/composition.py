@@ -56,7 +56,7 @@ def build(f, user):
         )
     columns = [
         Col("label", label),
-        Col("customers", _l("Customers"), "int"),
+        Col("customers", _l("Number of customers"), "int"),
         Col("share", _l("Share"), "pct"),
     ]
     chart = Chart("pie", x="label", y=["customers"])
