@@ -3,7 +3,7 @@
 import datetime as dt
 
 from flask import g, has_request_context
-from sqlalchemy import Column, DateTime, ForeignKey, Integer
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, update
 from sqlalchemy.orm import declared_attr
 
 
@@ -66,6 +66,34 @@ class Versioned:
     @declared_attr
     def __mapper_args__(cls):
         return {"version_id_col": cls.version}
+
+
+def status_label(statuses, status):
+    """The translated label of `status` in a status map (the raw value when unknown)."""
+    from flask_babel import gettext
+
+    return gettext(statuses.get(status, status))
+
+
+class StatusLabel:
+    """`status_label` from the class's STATUSES map (English msgids marked with N_)."""
+
+    STATUSES = {}
+
+    @property
+    def status_label(self):
+        return status_label(self.STATUSES, self.status)
+
+
+def guarded_update(session, model, pk, statuses, values, version=None, where=()):
+    """A workflow step's UPDATE … WHERE id = :pk AND status IN :statuses [AND version = :seen]:
+    bumps the version; True when exactly this row moved (else someone moved it first)."""
+    table = model.__table__
+    stmt = update(table).where(table.c.id == pk, table.c.status.in_(statuses), *where)
+    if version is not None:
+        stmt = stmt.where(table.c.version == version)
+    values = {"version": table.c.version + 1, "changed_on": now(), **values}
+    return session.execute(stmt.values(**values)).rowcount == 1
 
 
 class DomainError(Exception):

@@ -27,10 +27,21 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, object_session, relationship
 
 from .audit import AuditLog
-from .base import N_, AuditColumns, BadInput, Conflict, Forbidden, Versioned, current_actor_id, now
+from .base import (
+    N_,
+    AuditColumns,
+    BadInput,
+    Conflict,
+    Forbidden,
+    StatusLabel,
+    Versioned,
+    current_actor_id,
+    guarded_update,
+    now,
+)
 from .customer import Customer
 from .dictionary import dict_items
-from .events import audit_row
+from .events import audit_row, write_audit
 from .order import Order
 from .org import CrmUser
 
@@ -44,8 +55,9 @@ OPEN_CHURN_STATUSES = ("warning", "deferred")
 _OPEN_SQL = text("status IN ('warning', 'deferred')")
 
 
-class Churn(AuditColumns, Versioned, Model):
+class Churn(StatusLabel, AuditColumns, Versioned, Model):
     __tablename__ = "churn"
+    STATUSES = CHURN_STATUSES
     __table_args__ = (
         CheckConstraint("status IN ('warning', 'deferred', 'lost', 'recovered')", name="ck_churn_status"),
         Index("ix_churn_customer_status", "customer_id", "status"),
@@ -74,12 +86,6 @@ class Churn(AuditColumns, Versioned, Model):
 
     def __repr__(self):
         return f"{self.customer}"
-
-    @property
-    def status_label(self):
-        from flask_babel import gettext
-
-        return gettext(CHURN_STATUSES.get(self.status, self.status))
 
     @property
     def is_open(self):
@@ -149,19 +155,13 @@ class Churn(AuditColumns, Versioned, Model):
     def _guarded(self, session, by, **values):
         """UPDATE … WHERE status is open; exactly one row moves or the step is refused."""
         old = session.execute(select(Churn.status).where(Churn.id == self.id)).scalar()
-        result = session.execute(
-            update(Churn.__table__)
-            .where(Churn.id == self.id, Churn.status.in_(OPEN_CHURN_STATUSES))
-            .values(version=Churn.version + 1, changed_on=now(), changed_by_id=by.id, **values)
-        )
-        if result.rowcount != 1:
+        if not guarded_update(session, Churn, self.id, OPEN_CHURN_STATUSES, {"changed_by_id": by.id, **values}):
             raise Conflict(_l("This churn record is already closed"))
         return old
 
     def _audit(self, session, transition, changes):
-        session.execute(
-            insert(AuditLog.__table__),
-            [audit_row("churn", self.id, "transition", changes, transition=transition, customer_id=self.customer_id)],
+        write_audit(
+            session, "churn", self.id, "transition", changes, transition=transition, customer_id=self.customer_id
         )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from .base import N_, AuditColumns, Versioned
+from .base import N_, AuditColumns, StatusLabel, Versioned
 from .org import Branch, CrmUser
 from .sequence import next_number
 
@@ -71,8 +71,9 @@ def normalise_phone(phone):
     return digits
 
 
-class Customer(AuditColumns, Versioned, Model):
+class Customer(StatusLabel, AuditColumns, Versioned, Model):
     __tablename__ = "customer"
+    STATUSES = CUSTOMER_STATUSES
     __table_args__ = (
         CheckConstraint("satisfaction BETWEEN 1 AND 5", name="ck_customer_satisfaction"),
         CheckConstraint("credit BETWEEN 1 AND 5", name="ck_customer_credit"),
@@ -122,12 +123,6 @@ class Customer(AuditColumns, Versioned, Model):
 
     def __repr__(self):
         return self.name or ""
-
-    @property
-    def status_label(self):
-        from flask_babel import gettext
-
-        return gettext(CUSTOMER_STATUSES.get(self.status, self.status))
 
 
 @event.listens_for(Customer, "before_insert")

@@ -4,15 +4,16 @@ from flask_appbuilder import Model
 from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import relationship
 
-from .base import N_, AuditColumns, Versioned
+from .base import N_, AuditColumns, StatusLabel, Versioned
 from .customer import Customer
 from .product import Product
 
 ORDER_STATUSES = {"new": N_("New"), "shipped": N_("Shipped"), "paid": N_("Paid"), "cancelled": N_("Cancelled")}
 
 
-class Order(AuditColumns, Versioned, Model):
+class Order(StatusLabel, AuditColumns, Versioned, Model):
     __tablename__ = "sales_order"
+    STATUSES = ORDER_STATUSES
     __table_args__ = (
         CheckConstraint("status IN ('new', 'shipped', 'paid', 'cancelled')", name="ck_order_status"),
         Index("ix_order_customer_date", "customer_id", "date"),
@@ -32,12 +33,6 @@ class Order(AuditColumns, Versioned, Model):
 
     def recompute_amount(self):
         self.amount = sum((line.amount for line in self.lines), 0)
-
-    @property
-    def status_label(self):
-        from flask_babel import gettext
-
-        return gettext(ORDER_STATUSES.get(self.status, self.status))
 
 
 class OrderLine(AuditColumns, Model):

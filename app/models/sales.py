@@ -29,7 +29,19 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, object_session, relationship, validates
 from sqlalchemy.orm.exc import StaleDataError
 
-from .base import N_, AuditColumns, BadInput, Conflict, Forbidden, NotFound, Versioned, current_actor_id, now
+from .base import (
+    N_,
+    AuditColumns,
+    BadInput,
+    Conflict,
+    Forbidden,
+    NotFound,
+    StatusLabel,
+    Versioned,
+    current_actor_id,
+    guarded_update,
+    now,
+)
 from .campaign import Campaign
 from .customer import Contact, Customer, normalise_name
 from .events import write_audit
@@ -96,8 +108,9 @@ def _committed(obj, key):
     return hist.deleted[0] if hist.deleted else getattr(obj, key)
 
 
-class Opportunity(AuditColumns, Versioned, Model):
+class Opportunity(StatusLabel, AuditColumns, Versioned, Model):
     __tablename__ = "opportunity"
+    STATUSES = OPPORTUNITY_STATUSES
     __table_args__ = (
         CheckConstraint("probability BETWEEN 0 AND 100", name="ck_opportunity_probability"),
         CheckConstraint("expected_revenue >= 0", name="ck_opportunity_revenue"),
@@ -136,12 +149,6 @@ class Opportunity(AuditColumns, Versioned, Model):
 
     def __repr__(self):
         return self.title or ""
-
-    @property
-    def status_label(self):
-        from flask_babel import gettext
-
-        return gettext(OPPORTUNITY_STATUSES.get(self.status, self.status))
 
     @property
     def archived(self):
@@ -297,14 +304,9 @@ class Opportunity(AuditColumns, Versioned, Model):
     def _move(self, statuses, by, version=None, assignee=None, **values):
         """The guarded UPDATE of a transition; True when this request made it."""
         session = object_session(self)
-        table = Opportunity.__table__
-        stmt = update(table).where(table.c.id == self.id, table.c.status.in_(statuses))
-        if version is not None:
-            stmt = stmt.where(table.c.version == version)
-        if assignee is not None:
-            stmt = stmt.where(table.c.assignee_id == assignee.id)
-        values.update(version=table.c.version + 1, changed_on=now(), changed_by_id=by.id)
-        moved = session.execute(stmt.values(**values)).rowcount == 1
+        where = [Opportunity.__table__.c.assignee_id == assignee.id] if assignee is not None else []
+        values["changed_by_id"] = by.id
+        moved = guarded_update(session, Opportunity, self.id, statuses, values, version=version, where=where)
         session.expire(self)
         return moved
 

@@ -30,8 +30,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import column_property, object_session, relationship
 
-from .base import N_, AuditColumns, BadInput, Conflict, Forbidden, Versioned, current_actor_id, now
+from .base import (
+    N_,
+    AuditColumns,
+    BadInput,
+    Conflict,
+    Forbidden,
+    StatusLabel,
+    Versioned,
+    current_actor_id,
+    guarded_update,
+    now,
+    status_label,
+)
 from .customer import Customer
+from .events import write_audit
 from .org import Branch, CrmUser
 
 SERVICE_STATUSES = {
@@ -55,12 +68,13 @@ class Progress(NamedTuple):
     def __str__(self):
         from flask_babel import gettext
 
-        label = gettext(SERVICE_STATUSES.get(self.status, self.status))
+        label = status_label(SERVICE_STATUSES, self.status)
         return f"{label}（{gettext('Overdue')}）" if self.overdue else label
 
 
-class Service(AuditColumns, Versioned, Model):
+class Service(StatusLabel, AuditColumns, Versioned, Model):
     __tablename__ = "service"
+    STATUSES = SERVICE_STATUSES
     __table_args__ = (
         CheckConstraint("satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5", name="ck_service_satisfaction"),
         CheckConstraint("status IN ('new', 'assigned', 'handled', 'archived')", name="ck_service_status"),
@@ -102,12 +116,6 @@ class Service(AuditColumns, Versioned, Model):
 
     def __repr__(self):
         return self.title or ""
-
-    @property
-    def status_label(self):
-        from flask_babel import gettext
-
-        return gettext(SERVICE_STATUSES.get(self.status, self.status))
 
     # -- who may do what (SPEC §2 服务管理) ----------------------------------
 
@@ -218,17 +226,9 @@ class Service(AuditColumns, Versioned, Model):
 
     def _step(self, transition, expected, values, conflict_message, extra_where=()):
         """UPDATE … WHERE status = :expected; exactly one row or Conflict; one audit entry."""
-        from .events import write_audit  # events imports the models
-
         session = object_session(self)
-        table = Service.__table__
         old = {key: _plain(getattr(self, key)) for key in values}
-        result = session.execute(
-            update(table)
-            .where(table.c.id == self.id, table.c.status == expected, *extra_where)
-            .values(**values, version=table.c.version + 1, changed_on=now())
-        )
-        if result.rowcount != 1:
+        if not guarded_update(session, Service, self.id, (expected,), values, where=extra_where):
             raise Conflict(conflict_message)
         changes = {key: [old[key], _plain(value)] for key, value in values.items() if old[key] != _plain(value)}
         write_audit(
