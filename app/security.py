@@ -92,14 +92,15 @@ def scope_level(user, menu):
     return cache[key]
 
 
-def _customer_clause(user):
+def _customer_clause(user, branch_id=Customer.branch_id, manager_id=Customer.manager_id):
+    """The customer scope on the customer's columns, or on copies of them (summary rows)."""
     level = scope_level(user, "Customer")
     if level == "all":
         return true()
     if level == "branch":
-        return Customer.branch_id == user.branch_id if user.branch_id else false()
+        return branch_id == user.branch_id if user.branch_id else false()
     if level == "own":
-        return Customer.manager_id == user.id
+        return manager_id == user.id
     return false()
 
 
@@ -167,14 +168,7 @@ def summary_scope_clause(table, user=None):
     branch_id and manager_id, so the customer scope applies to them directly."""
     if user is None:
         user = current_user_obj()
-    level = scope_level(user, "Customer")
-    if level == "all":
-        return true()
-    if level == "branch":
-        return table.branch_id == user.branch_id if user.branch_id else false()
-    if level == "own":
-        return table.manager_id == user.id
-    return false()
+    return _customer_clause(user, table.branch_id, table.manager_id)
 
 
 def current_user_obj():

@@ -2,16 +2,13 @@
 
 from flask_babel import lazy_gettext as _l
 
-from app.models import REVENUE_STATUSES
 from app.reports import revenue
 from app.reports.base import Chart, Col, OwnFilter, Section, money
-from app.reports.revenue import order_filters
 
 TITLE = _l("Customer contribution")
 OWN = {
     "top": OwnFilter(_l("Top"), lambda: [(n, str(n)) for n in (10, 20, 50, 100)], default=10, kind="int"),
 }
-__all__ = ["OWN", "REVENUE_STATUSES", "TITLE", "build", "order_filters"]
 
 
 def build(f, user):

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import BadInput, Conflict, Forbidden, NotFound
 from app.models.events import write_audit
 from app.security import ADMIN_ONLY, SCOPE_ALL, SCOPE_BRANCH, SCOPED_MENUS
+from app.services.roles import SELF_SERVICE
 
 # Columns in display order: key → (label, permissions one checkbox stands for).
 COLUMNS = {
@@ -65,7 +66,7 @@ ROW_LABELS = {
 SCOPE_CHOICES = (("own", _l("Own")), ("branch", _l("Own branch")), ("all", _l("All")))
 PROTECTED_ROLES = ("Admin",)
 # rights FAB adds for its own plumbing, and what every user holds for their own account
-# (app.services.roles.SELF_SERVICE): never shown as boxes, kept as they are on save
+# (SELF_SERVICE): never shown as boxes, kept as they are on save
 _HIDDEN = {
     "menu_access",
     "can_download",
@@ -73,13 +74,10 @@ _HIDDEN = {
     "can_get",
     "can_post",
     "can_put",
-    "can_userinfo",
-    "resetmypassword",
     "userinfoedit",
-    "can_this_form_get",
-    "can_this_form_post",
     SCOPE_ALL,
     SCOPE_BRANCH,
+    *(perm for perm, _menu in SELF_SERVICE),
 }
 
 

@@ -12,6 +12,7 @@ from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args
+from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField
@@ -237,6 +238,13 @@ class CrmModelView(ModelView):
         query = export_query(self, filters, order_column, order_direction)
         path = write_workbook(Layout.for_view(self), query)
         return file_response(path, export_filename(self.list_title))
+
+
+class EditableRowsListWidget(ListWidget):
+    """FAB's list with edit / delete only on the rows in `editable` (the view's
+    _get_list_widget fills it, and `show_endpoint` for the magnifier)."""
+
+    template = "sales/list_widget.html"
 
 
 def status_field(label, statuses):

@@ -1,13 +1,12 @@
 """基础数据: branches, dictionary, products, stock."""
 
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.widgets import ListWidget
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import DICT_TYPES, BadInput, Branch, Dictionary, Forbidden, Product, Stock
-from app.views.base import CrmModelView
+from app.views.base import CrmModelView, EditableRowsListWidget
 
 
 class BranchView(CrmModelView):
@@ -35,12 +34,6 @@ def _dict_type_label(value):
     from flask_babel import gettext
 
     return gettext(DICT_TYPES[value]) if value in DICT_TYPES else value
-
-
-class EditableRowsListWidget(ListWidget):
-    """FAB's list with edit / delete only on the rows in `editable`."""
-
-    template = "sales/list_widget.html"
 
 
 class DictionaryView(CrmModelView):

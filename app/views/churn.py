@@ -60,25 +60,33 @@ class ChurnView(CrmModelView):
             can_defer=churn.is_open and churn.may_defer(user) and sm.has_access("can_defer", "Churn"),
             can_confirm=churn.is_open and churn.may_confirm(user) and sm.has_access("can_confirm", "Churn"),
             reasons=dict_items("churn_reason", db.session),
-            status_label=gettext(CHURN_STATUSES.get(churn.status, churn.status)),
+            status_label=churn.status_label,
         )
 
     @expose("/defer/<int:pk>", methods=["POST"])
     @has_access
     def defer(self, pk):
-        churn = scoped_churn(pk, current_user_obj())
-        churn.defer(request.form.get("measure"), by=current_user_obj())
-        db.session.commit()
-        flash(gettext("Measure recorded; the churn warning is deferred"), "success")
-        return redirect(url_for(".show", pk=pk))
+        return self._step(
+            pk,
+            lambda churn, user: churn.defer(request.form.get("measure"), by=user),
+            _l("Measure recorded; the churn warning is deferred"),
+        )
 
     @expose("/confirm/<int:pk>", methods=["POST"])
     @has_access
     def confirm(self, pk):
-        churn = scoped_churn(pk, current_user_obj())
-        churn.confirm(request.form.get("reason"), by=current_user_obj())
+        return self._step(
+            pk,
+            lambda churn, user: churn.confirm(request.form.get("reason"), by=user),
+            _l("Churn confirmed; the customer is marked as lost"),
+        )
+
+    def _step(self, pk, run, success):
+        """Load the record within scope, take the step, commit, back to its page."""
+        user = current_user_obj()
+        run(scoped_churn(pk, user), user)
         db.session.commit()
-        flash(gettext("Churn confirmed; the customer is marked as lost"), "success")
+        flash(str(success), "success")
         return redirect(url_for(".show", pk=pk))
 
     @expose("/scan", methods=["POST"])

@@ -9,7 +9,7 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction, FilterInFunction
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
-from flask_appbuilder.widgets import ListWidget, ShowWidget
+from flask_appbuilder.widgets import ShowWidget
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case
@@ -20,7 +20,7 @@ from app.models import OPPORTUNITY_STATUSES, Campaign, CrmUser, DomainError, Opp
 from app.models.sales import ARCHIVED_STATUSES, may
 from app.security import is_in_scope
 from app.services import sales as svc
-from app.views.base import CrmModelView, status_formatter
+from app.views.base import CrmModelView, EditableRowsListWidget, status_formatter
 from app.views.fields import LookupField
 from app.views.listing import ListingInterface
 
@@ -57,12 +57,6 @@ class UnassignedFirst(ListingInterface):
     def _ordered(self, query, order_column, order_direction):
         query = query.order_by(case((Opportunity.status == "unassigned", 0), else_=1))
         return super()._ordered(query, order_column, order_direction)
-
-
-class OpportunityListWidget(ListWidget):
-    """FAB's list with edit/delete only on rows the user may still change."""
-
-    template = "sales/list_widget.html"
 
 
 class OpportunityShowWidget(ShowWidget):
@@ -112,7 +106,7 @@ class _OpportunityBase(CrmModelView):
     dict_types = {"source": "opportunity_source"}
     label_columns = LABELS
     formatters_columns = {"status": status_formatter(OPPORTUNITY_STATUSES)}
-    list_widget = OpportunityListWidget
+    list_widget = EditableRowsListWidget  # edit / delete on rows the user may still change
     show_columns = SHOWN
     search_columns = SEARCH
     order_columns = ["title", "probability", "expected_revenue", "status", "created_on", "assigned_on", "closed_on"]

@@ -172,8 +172,11 @@ class ServiceView(CrmModelView):
 
     def _edit(self, pk):
         item = self.datamodel.get(pk, self._base_filters)
-        if item is not None and item.status == "archived":
-            flash(gettext("Archived service tickets are read-only."), "danger")
+        try:
+            if item is not None:
+                item.check_editable()
+        except DomainError as exc:
+            flash(str(exc.message), "danger")
             return None
         return super()._edit(pk)
 
