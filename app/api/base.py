@@ -27,6 +27,14 @@ METHOD_PERMISSIONS = {
 GENERATED = ("no",)
 
 
+def error_body(exc):
+    """The JSON body of a domain error: {message, field}."""
+    body = {"message": str(exc.message)}
+    if exc.field:
+        body["field"] = exc.field
+    return body
+
+
 class FkSchemaConverter(Model2SchemaConverter):
     """FAB's converter leaves foreign keys out (include_fk=False); SPEC §2 names them."""
 
@@ -61,10 +69,7 @@ class CrmModelApi(ModelRestApi):
             return call()
         except DomainError as exc:
             db.session.rollback()
-            body = {"message": str(exc.message)}
-            if exc.field:
-                body["field"] = exc.field
-            return self.response(exc.status, **body)
+            return self.response(exc.status, **error_body(exc))
         except StaleDataError:
             db.session.rollback()
             return self.response(

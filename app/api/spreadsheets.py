@@ -9,6 +9,7 @@ do not stop the import."""
 from flask import request
 from flask_appbuilder.api import BaseApi, expose, rison
 from flask_appbuilder.security.decorators import protect
+from flask_babel import gettext
 
 from app.api.base import CrmModelApi
 from app.api.resources import RESOURCES
@@ -67,10 +68,10 @@ class SheetApi(BaseApi):
         try:
             filters = api._handle_filters_args(args)
         except Exception:  # FAB raises for unknown columns / operators
-            return self.response_400(message="Not a valid filter")
+            return self.response_400(message=gettext("Not a valid filter."))
         order_column = args.get("order_column", "")
         if order_column and order_column not in api.order_columns:
-            return self.response_400(message="Not a valid order column")
+            return self.response_400(message=gettext("Not a valid order column."))
         query = export_query(view, filters, order_column, args.get("order_direction", "asc"))
         path = write_workbook(Layout.for_view(view), query)
         return file_response(path, export_filename(self.resource_name))
@@ -108,7 +109,7 @@ class ImportApi(SheetApi):
         dry_run = request.values.get("dry_run", "0").lower() in ("1", "true", "yes")
         try:
             if upload is None or not upload.filename:
-                raise FileRejected("file: required")
+                raise FileRejected(gettext("Choose a file to upload."))
             data = upload.read()
             table = read_table(check_upload(upload.filename, data), data)
             result = self.importer(current_user_obj()).run(table, dry_run=dry_run)
@@ -121,14 +122,8 @@ class ImportApi(SheetApi):
         body = result.as_dict()
         if body["errors"] and not dry_run:
             body.update(created=0, updated=0, unchanged=0)
-            return self.response(400, message=_nothing_written(), **body)
+            return self.response(400, message=gettext("Problems found; nothing was written."), **body)
         return self.response(200, **body)
-
-
-def _nothing_written():
-    from flask_babel import gettext
-
-    return gettext("Problems found; nothing was written.")
 
 
 def _sheet_api(resource_api):

@@ -4,36 +4,20 @@ Every step reads the same way: JSON body → the record within the caller's data
 (404 otherwise, exactly like a missing one) → one model method → commit → the updated
 record. Domain errors answer their status with {message, field}."""
 
-import datetime as dt
-import decimal
-
 from flask import request
 from flask_appbuilder.api import BaseApi
 from flask_babel import gettext
 from sqlalchemy import select
 
+from app.api.base import error_body
 from app.extensions import db
 from app.models import DomainError, NotFound
+from app.models.events import _plain as plain  # the audit trail's JSON form of a value
 from app.security import current_user_obj, scope_clause
-
-
-def plain(value):
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    return value
 
 
 def record_json(obj, fields):
     return {field: plain(getattr(obj, field)) for field in fields}
-
-
-def error_body(exc):
-    body = {"message": str(exc.message)}
-    if exc.field:
-        body["field"] = exc.field
-    return body
 
 
 class WorkflowApi(BaseApi):

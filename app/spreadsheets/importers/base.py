@@ -15,7 +15,8 @@ from sqlalchemy import bindparam, case, insert, select, update
 from app.extensions import db
 from app.models import AuditLog
 from app.models.base import now
-from app.models.events import audit_row
+from app.models.events import _SKIP_FIELDS, audit_row
+from app.models.events import _plain as plain  # audit values as the flush hook writes them
 from app.security import scope_clause
 from app.spreadsheets.columns import CellError
 
@@ -27,14 +28,6 @@ def chunks(items, size=CHUNK):
     items = list(items)
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def plain(value):
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    return value
 
 
 def same(old, new):
@@ -110,6 +103,7 @@ class Importer:
     model = None
     title = None
     columns = []  # importable columns, in template order
+    fields = []  # model columns written from the row by `upsert`
     extras = []  # columns the export adds (read-only); accepted and ignored on import
     one_of = []  # groups of columns of which at least one must be present
 
@@ -259,6 +253,24 @@ class Importer:
                 found[key] = (getattr(existing, key), values[key])
         return found
 
+    def resolved(self, records, resolve):
+        """(record, resolve(record)) of the good records that resolve (else `resolve` listed why)."""
+        pairs = ((record, resolve(record)) for record in records if not record.bad)
+        return [(record, target) for record, target in pairs if target is not None]
+
+    def upsert(self, record, result, existing, **fixed):
+        """Queue the row's `fields` as a new record (empty fields None, defaults filled,
+        `fixed` columns added) or as the changes to `existing`."""
+        values = {k: record.values[k] for k in self.fields if k in record.values}
+        customer_id = fixed.get("customer_id")
+        if existing is None:
+            full = {k: None for k in self.fields}
+            full.update(self.with_defaults(values), **fixed)
+            self.add(record, result, values=full, customer_id=customer_id)
+        else:
+            changes = self.changes(existing, values, list(values))
+            self.add(record, result, existing, changes=changes, customer_id=customer_id)
+
     def add(self, record, result, existing=None, values=None, changes=None, customer_id=None):
         """Queue a create (no `existing`) or an update (when something changed)."""
         if existing is None:
@@ -362,8 +374,7 @@ class Importer:
 
     @staticmethod
     def audited(values):
-        skip = {"changed_on", "changed_by_id", "created_on", "created_by_id", "version", "name_norm", "phone_norm"}
-        return {k: v for k, v in values.items() if k not in skip}
+        return {k: v for k, v in values.items() if k not in _SKIP_FIELDS}
 
     def audit(self, table_name, pk, action, changes, customer_id):
         row = audit_row(table_name, pk, action, changes or None, customer_id=customer_id)

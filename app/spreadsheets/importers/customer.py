@@ -299,12 +299,7 @@ class ContactImporter(Importer):
 
     def plan(self, records, result):
         refs = CustomerRefs(self, records)
-        targets = []
-        for record in records:
-            if not record.bad:
-                customer_id = refs.resolve(record, result)
-                if customer_id is not None:
-                    targets.append((record, customer_id))
+        targets = self.resolved(records, lambda record: refs.resolve(record, result))
         cols = ["id", "customer_id"] + self.fields
         existing = {}
         for row in self.fetch(Contact, cols, Contact.customer_id, {c for _, c in targets}):
@@ -313,16 +308,8 @@ class ContactImporter(Importer):
         for record, customer_id in targets:
             v = record.values
             key = (customer_id, v["name"])
-            if self.duplicate(seen, key, record, "name", result):
-                continue
-            values = {k: v[k] for k in self.fields if k in v}
-            row = existing.get(key)
-            if row is None:
-                full = {k: None for k in self.fields}
-                full.update(self.with_defaults(values), customer_id=customer_id)
-                self.add(record, result, values=full, customer_id=customer_id)
-            else:
-                self.add(record, result, row, changes=self.changes(row, values, list(values)), customer_id=customer_id)
+            if not self.duplicate(seen, key, record, "name", result):
+                self.upsert(record, result, existing.get(key), customer_id=customer_id)
 
     def insert_rows(self, table, ops, progress=None):
         for op in ops:

@@ -54,16 +54,8 @@ class ProductImporter(Importer):
         for record in good:
             v = record.values
             key = (v["name"], v.get("model") or "")
-            if self.duplicate(seen, key, record, "name", result):
-                continue
-            values = {k: v[k] for k in self.fields if k in v}
-            row = existing.get(key)
-            if row is None:
-                full = {k: None for k in self.fields}
-                full.update(self.with_defaults(values))
-                self.add(record, result, values=full)
-            else:
-                self.add(record, result, row, changes=self.changes(row, values, list(values)))
+            if not self.duplicate(seen, key, record, "name", result):
+                self.upsert(record, result, existing.get(key))
 
 
 class StockImporter(Importer):
@@ -81,24 +73,13 @@ class StockImporter(Importer):
 
     def plan(self, records, result):
         products = Products(self, records)
-        targets = []
-        for record in records:
-            if not record.bad:
-                product = products.find(record, self, result)
-                if product is not None:
-                    targets.append((record, product.id))
+        found = self.resolved(records, lambda record: products.find(record, self, result))
+        targets = [(record, product.id) for record, product in found]
         rows = self.fetch(Stock, ["id", "product_id"] + self.fields, Stock.product_id, {p for _, p in targets})
         existing = {(r.product_id, r.warehouse, r.location or ""): r for r in rows}
         seen = {}
         for record, product_id in targets:
             v = record.values
             key = (product_id, v["warehouse"], v.get("location") or "")
-            if self.duplicate(seen, key, record, "warehouse", result):
-                continue
-            values = {k: v[k] for k in self.fields if k in v}
-            row = existing.get(key)
-            if row is None:
-                full = {"memo": None, **self.with_defaults(values), "product_id": product_id}
-                self.add(record, result, values=full)
-            else:
-                self.add(record, result, row, changes=self.changes(row, values, list(values)))
+            if not self.duplicate(seen, key, record, "warehouse", result):
+                self.upsert(record, result, existing.get(key), product_id=product_id)
