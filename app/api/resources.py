@@ -4,7 +4,6 @@ from flask import g, request
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app.api.base import CrmModelApi
-from app.extensions import db
 from app.models import (
     Activity,
     Branch,
@@ -21,8 +20,9 @@ from app.models import (
     Stock,
 )
 from app.models.customer import CUSTOMER_DETAIL_FIELDS
+from app.services import sales as sales_service
+from app.services import service as service_service
 from app.services.customers import apply_owner, check_duplicates, check_owner_change
-from app.services.sales import assign_at_creation
 
 AUDIT = ["id", "created_on", "created_by_id", "changed_on", "changed_by_id"]
 
@@ -62,24 +62,15 @@ def _customer_pre_update(self, item):
 
 
 def _opportunity_pre_add(self, item):
-    item.status = "unassigned"
-    item.branch_id = g.user.branch_id
-    g.crm_assign_to = assign_at_creation(item, item.assignee_id, g.user) if item.assignee_id else None
+    g.crm_assign_to = sales_service.before_create(item, g.user, item.assignee_id)
 
 
 def _opportunity_post_add(self, item):
-    assignee = g.pop("crm_assign_to", None)
-    if assignee is not None:
-        item.assign(assignee, g.user)
-        db.session.commit()
+    sales_service.after_create(item, g.pop("crm_assign_to", None), g.user)
 
 
 def _service_pre_add(self, item):
-    item.status = "new"
-    from app.extensions import db
-
-    customer = db.session.get(Customer, item.customer_id)
-    item.branch_id = customer.branch_id if customer else g.user.branch_id
+    service_service.before_create(item, g.user)
 
 
 CUSTOMER_FIELDS = [

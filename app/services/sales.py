@@ -31,6 +31,21 @@ def assign_at_creation(opportunity, assignee_id, by):
     return assignee
 
 
+def before_create(opportunity, by, assignee_id=None):
+    """A new opportunity starts unassigned in its creator's branch; returns the user to
+    assign it to right after the insert (None when nobody was chosen). Screens and API."""
+    opportunity.status = "unassigned"
+    opportunity.branch_id = by.branch_id
+    return assign_at_creation(opportunity, assignee_id, by) if assignee_id else None
+
+
+def after_create(opportunity, assignee, by):
+    """The assign step for an opportunity created with an assignee."""
+    if assignee is not None:
+        opportunity.assign(assignee, by)
+        db.session.commit()
+
+
 def flow(item, user):
     """The workflow buttons `user` may press on `item`, for its pages."""
     return {

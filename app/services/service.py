@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import BadInput, CrmUser, NotFound, Service
+from app.models import BadInput, CrmUser, Customer, NotFound, Service
 from app.security import scope_clause
 
 HANDLE_RIGHT = ("can_handle", "Service")
@@ -62,6 +62,13 @@ def visible_ticket(pk, user):
     if ticket is None:
         raise NotFound(_l("Service ticket not found."))
     return ticket
+
+
+def before_create(ticket, by):
+    """A new ticket starts `new` in its customer's branch (the creator's when none)."""
+    ticket.status = "new"
+    customer = db.session.get(Customer, ticket.customer_id) if ticket.customer_id else ticket.customer
+    ticket.branch_id = customer.branch_id if customer is not None else by.branch_id
 
 
 def assign_tickets(tickets, assignee_id, by):

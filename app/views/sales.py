@@ -154,16 +154,10 @@ class OpportunityView(_OpportunityBase):
         return super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
 
     def pre_add(self, item):
-        item.status = "unassigned"
-        item.branch_id = g.user.branch_id
-        chosen = request.form.get("assign_to")
-        g.crm_assign_to = svc.assign_at_creation(item, chosen, g.user) if chosen else None
+        g.crm_assign_to = svc.before_create(item, g.user, request.form.get("assign_to"))
 
     def post_add(self, item):
-        assignee = g.pop("crm_assign_to", None)
-        if assignee is not None:
-            item.assign(assignee, g.user)
-            db.session.commit()
+        svc.after_create(item, g.pop("crm_assign_to", None), g.user)
 
     def prefill_form(self, form, pk):
         super().prefill_form(form, pk)

@@ -158,8 +158,7 @@ class ServiceView(CrmModelView):
     # -- add / edit / delete outside the workflow --------------------------
 
     def pre_add(self, item):
-        item.status = "new"
-        item.branch_id = item.customer.branch_id if item.customer else g.user.branch_id
+        svc.before_create(item, g.user)
 
     def post_add(self, item):
         g.service_added_id = item.id
