@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.api.base import error_body
 from app.extensions import db
 from app.models import DomainError, NotFound
-from app.models.events import _plain as plain  # the audit trail's JSON form of a value
+from app.models.events import plain_value as plain  # the audit trail's JSON form of a value
 from app.security import current_user_obj, scope_clause
 
 

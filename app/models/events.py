@@ -13,11 +13,19 @@ from .customer import Customer, assign_customer_no
 from .order import Order
 from .sequence import next_number
 
-_SKIP_FIELDS = {"changed_on", "changed_by_id", "created_on", "created_by_id", "version", "name_norm", "phone_norm"}
+NOT_AUDITED_FIELDS = {
+    "changed_on",
+    "changed_by_id",
+    "created_on",
+    "created_by_id",
+    "version",
+    "name_norm",
+    "phone_norm",
+}
 _NOT_AUDITED = {"audit_log", "crm_counter", "ab_user", "ab_role", "ab_permission_view", "ab_view_menu", "ab_permission"}
 
 
-def _plain(value):
+def plain_value(value):
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -57,7 +65,7 @@ def _column_changes(obj, only_changed):
     state = inspect(obj)
     for attr in state.mapper.column_attrs:
         key = attr.key
-        if key in _SKIP_FIELDS or key == "id":
+        if key in NOT_AUDITED_FIELDS or key == "id":
             continue
         hist = state.attrs[key].history
         if only_changed:
@@ -65,13 +73,13 @@ def _column_changes(obj, only_changed):
                 continue
             old = hist.deleted[0] if hist.deleted else None
             new = hist.added[0] if hist.added else None
-            if _plain(old) == _plain(new):
+            if plain_value(old) == plain_value(new):
                 continue
-            changes[key] = [_plain(old), _plain(new)]
+            changes[key] = [plain_value(old), plain_value(new)]
         else:
             value = getattr(obj, key)
             if value is not None:
-                changes[key] = [None, _plain(value)] if only_changed is None else _plain(value)
+                changes[key] = [None, plain_value(value)] if only_changed is None else plain_value(value)
     return changes
 
 

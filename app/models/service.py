@@ -227,10 +227,12 @@ class Service(StatusLabel, AuditColumns, Versioned, Model):
     def _step(self, transition, expected, values, conflict_message, extra_where=()):
         """UPDATE … WHERE status = :expected; exactly one row or Conflict; one audit entry."""
         session = object_session(self)
-        old = {key: _plain(getattr(self, key)) for key in values}
+        old = {key: plain_value(getattr(self, key)) for key in values}
         if not guarded_update(session, Service, self.id, (expected,), values, where=extra_where):
             raise Conflict(conflict_message)
-        changes = {key: [old[key], _plain(value)] for key, value in values.items() if old[key] != _plain(value)}
+        changes = {
+            key: [old[key], plain_value(value)] for key, value in values.items() if old[key] != plain_value(value)
+        }
         write_audit(
             session, "service", self.id, "transition", changes, transition=transition, customer_id=self.customer_id
         )
@@ -252,7 +254,7 @@ class ServiceRound(AuditColumns, Model):
     feedback_on = Column(DateTime)
 
 
-def _plain(value):
+def plain_value(value):
     return value.isoformat() if isinstance(value, dt.datetime) else value
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from app.extensions import db
 from app.models import Churn, Customer, Opportunity, Plan, Service
 from app.models.churn import OPEN_CHURN_STATUSES
+from app.models.sales import may
 from app.security import scope_clause
 
 LIMIT = 20  # rows per box; the count says how many there are in all
@@ -93,13 +94,14 @@ def workbench(user, today=None):
 
 
 def is_director(user):
-    """Who assigns: the SalesDirector role, or whoever holds the assign right."""
+    """Who sees work waiting for assignment: the SalesDirector role, or whoever holds the
+    assign right on opportunities or on service tickets."""
     from flask import current_app
 
-    sm = current_app.appbuilder.sm
     if any(role.name == "SalesDirector" for role in user.roles):
         return True
-    return sm.has_access("can_assign", "Opportunity") or sm.has_access("can_assign", "Service")
+    sm = current_app.appbuilder.sm
+    return may(user, "assign") or sm._has_view_access(user, "can_assign", "Service")
 
 
 class CrmIndexView(IndexView):

@@ -15,8 +15,8 @@ from sqlalchemy import bindparam, case, insert, select, update
 from app.extensions import db
 from app.models import AuditLog
 from app.models.base import now
-from app.models.events import _SKIP_FIELDS, audit_row
-from app.models.events import _plain as plain  # audit values as the flush hook writes them
+from app.models.events import NOT_AUDITED_FIELDS, audit_row
+from app.models.events import plain_value as plain  # audit values as the flush hook writes them
 from app.security import scope_clause
 from app.spreadsheets.columns import CellError
 
@@ -374,7 +374,7 @@ class Importer:
 
     @staticmethod
     def audited(values):
-        return {k: v for k, v in values.items() if k not in _SKIP_FIELDS}
+        return {k: v for k, v in values.items() if k not in NOT_AUDITED_FIELDS}
 
     def audit(self, table_name, pk, action, changes, customer_id):
         row = audit_row(table_name, pk, action, changes or None, customer_id=customer_id)
