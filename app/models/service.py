@@ -44,7 +44,7 @@ from .base import (
     status_label,
 )
 from .customer import Customer
-from .events import write_audit
+from .events import plain_value, write_audit
 from .org import Branch, CrmUser
 
 SERVICE_STATUSES = {
@@ -252,10 +252,6 @@ class ServiceRound(AuditColumns, Model):
     result = Column(Text)
     satisfaction = Column(Integer)
     feedback_on = Column(DateTime)
-
-
-def plain_value(value):
-    return value.isoformat() if isinstance(value, dt.datetime) else value
 
 
 def _satisfaction(value):
